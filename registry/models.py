@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from lenders.models import HashKey, Member, Region, User
+from registry.choices import (
+    BLACK_REASONS,
+    WHITE_REASONS,
+    ConsensusCause,
+    ConsensusStatus,
+    EntryState,
+    IdType,
+    ListKind,
+    LookupPurpose,
+)
+
+
+class EntryQuerySet(models.QuerySet["Entry"]):
+    def of_member(self, member: Member) -> EntryQuerySet:
+        """The one way a member's view of entries is built: its own, never another's."""
+        return self.filter(member=member)
+
+
+class Entry(models.Model):
+    """One member's statement about one subject: a BLACK or WHITE listing with a reason, an
+    event date, an optional expiry and a private reference. One per member and subject
+    (within one hash key); a new statement replaces the old one."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="entries")
+    hash_key = models.ForeignKey(HashKey, on_delete=models.PROTECT, related_name="+")
+    id_type = models.CharField(max_length=6, choices=IdType.choices)
+    subject_hash = models.BinaryField(max_length=32)
+    list = models.CharField(max_length=5, choices=ListKind.choices)
+    reason = models.CharField(max_length=20)
+    event_date = models.DateField()
+    expires_on = models.DateField(null=True, blank=True)
+    # The first day the entry no longer counts: the earlier of retention and expires_on.
+    ends_on = models.DateField()
+    reference = models.CharField(max_length=64, blank=True, default="")
+    state = models.CharField(max_length=9, choices=EntryState.choices, default=EntryState.ACTIVE)
+    # Set while a dispute on the subject covers this entry (used by suspend_disputed_entries).
+    in_dispute = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    state_changed_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "hash_key", "id_type", "subject_hash"], name="entry_one_per_member_and_subject"
+            ),
+            models.CheckConstraint(condition=Q(id_type__in=IdType.values), name="entry_id_type_valid"),
+            models.CheckConstraint(condition=Q(state__in=EntryState.values), name="entry_state_valid"),
+            models.CheckConstraint(
+                condition=Q(list=ListKind.BLACK, reason__in=sorted(BLACK_REASONS))
+                | Q(list=ListKind.WHITE, reason__in=sorted(WHITE_REASONS)),
+                name="entry_reason_fits_list",
+            ),
+            models.CheckConstraint(condition=Q(ends_on__gt=models.F("event_date")), name="entry_ends_after_event"),
+        ]
+        indexes = [
+            models.Index(fields=["hash_key", "id_type", "subject_hash"], name="entry_subject_idx"),
+            models.Index(fields=["member", "state", "list"], name="entry_member_state_idx"),
+            models.Index(fields=["state", "ends_on"], name="entry_state_ends_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}:{self.id_type}:{bytes(self.subject_hash).hex()[:12]} {self.list}"
+
+    @property
+    def subject_hash_hex(self) -> str:
+        return bytes(self.subject_hash).hex()
+
+
+class ConsensusRecord(models.Model):
+    """The region's merged view of one subject (``consensus.md``), recomputed in the same
+    transaction as every change to the subject's entries. It never names a member."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    hash_key = models.ForeignKey(HashKey, on_delete=models.PROTECT, related_name="+")
+    id_type = models.CharField(max_length=6, choices=IdType.choices)
+    subject_hash = models.BinaryField(max_length=32)
+    status = models.CharField(max_length=5, choices=ConsensusStatus.choices)
+    black_score = models.PositiveSmallIntegerField(default=0)
+    black_members = models.PositiveIntegerField(default=0)
+    white_members = models.PositiveIntegerField(default=0)
+    # Members counted per reason code (consensus.md, "reasons").
+    n_fraud = models.PositiveIntegerField(default=0)
+    n_court_enforced = models.PositiveIntegerField(default=0)
+    n_write_off = models.PositiveIntegerField(default=0)
+    n_severe_overdue = models.PositiveIntegerField(default=0)
+    n_other_black = models.PositiveIntegerField(default=0)
+    n_good_repayment = models.PositiveIntegerField(default=0)
+    n_long_term_client = models.PositiveIntegerField(default=0)
+    n_verified_business = models.PositiveIntegerField(default=0)
+    latest_black_event_date = models.DateField(null=True, blank=True)
+    conflict = models.BooleanField(default=False)
+    disputed = models.BooleanField(default=False)
+    # The first day on which a counted entry stops counting: from then on this record is stale
+    # until recomputed, and lookups recompute it first.
+    valid_until = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hash_key", "id_type", "subject_hash"], name="consensus_one_per_subject"),
+            models.CheckConstraint(condition=Q(status__in=ConsensusStatus.values), name="consensus_status_valid"),
+            models.CheckConstraint(condition=Q(black_score__lte=100), name="consensus_score_0_100"),
+        ]
+        indexes = [models.Index(fields=["region", "status"], name="consensus_region_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.id_type}:{bytes(self.subject_hash).hex()[:12]} {self.status}"
+
+
+class ConsensusHistory(models.Model):
+    """One change of a subject's status or score, with its cause."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    hash_key = models.ForeignKey(HashKey, on_delete=models.PROTECT, related_name="+")
+    id_type = models.CharField(max_length=6, choices=IdType.choices)
+    subject_hash = models.BinaryField(max_length=32)
+    changed_at = models.DateTimeField()
+    cause = models.CharField(max_length=10, choices=ConsensusCause.choices)
+    cause_ref = models.CharField(max_length=64, blank=True, default="")
+    old_status = models.CharField(max_length=5, blank=True, default="")
+    new_status = models.CharField(max_length=5)
+    old_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    new_score = models.PositiveSmallIntegerField()
+
+    class Meta:
+        verbose_name_plural = "consensus history"
+        indexes = [
+            models.Index(fields=["hash_key", "id_type", "subject_hash", "changed_at"], name="history_subject_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.changed_at:%Y-%m-%d} {self.old_status}->{self.new_status} ({self.cause})"
+
+
+class LookupRecord(models.Model):
+    """Who looked which subject up, when, why and with what result (one per subject, batch
+    lookups included): the subject's right to know who asked."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    batch_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    api_key_prefix = models.CharField(max_length=8, blank=True, default="")
+    hash_key = models.ForeignKey(HashKey, on_delete=models.PROTECT, related_name="+")
+    id_type = models.CharField(max_length=6, choices=IdType.choices)
+    subject_hash = models.BinaryField(max_length=32)
+    purpose = models.CharField(max_length=13, choices=LookupPurpose.choices)
+    consent_reference = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=5, choices=ConsensusStatus.choices)
+    black_score = models.PositiveSmallIntegerField()
+    request_id = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["hash_key", "id_type", "subject_hash", "created_at"], name="lookup_subject_idx"),
+            models.Index(fields=["member", "created_at"], name="lookup_member_idx"),
+            models.Index(fields=["region", "created_at"], name="lookup_region_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.member_id} {self.purpose}"
+
+
+class RelistBlock(models.Model):
+    """After a dispute removed a member's BLACK entry, the member may not list the subject as
+    BLACK again until ``until`` (exclusive), unless the operator lifts the block."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    hash_key = models.ForeignKey(HashKey, on_delete=models.PROTECT, related_name="+")
+    id_type = models.CharField(max_length=6, choices=IdType.choices)
+    subject_hash = models.BinaryField(max_length=32)
+    until = models.DateField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "hash_key", "id_type", "subject_hash"], name="relist_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} until {self.until}"
+
+
+class RecomputeJob(models.Model):
+    """A whole-region consensus recompute (after a policy change, or by hand), with progress."""
+
+    class State(models.TextChoices):
+        QUEUED = "QUEUED"
+        RUNNING = "RUNNING"
+        SUCCEEDED = "SUCCEEDED"
+        FAILED = "FAILED"
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    cause = models.CharField(max_length=10, choices=ConsensusCause.choices, default=ConsensusCause.POLICY)
+    state = models.CharField(max_length=9, choices=State.choices, default=State.QUEUED)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    subjects = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recompute {self.region_id} {self.state} {self.chunks_done}/{self.chunks_total}"
+
+    @property
+    def progress(self) -> float:
+        return self.chunks_done / self.chunks_total if self.chunks_total else 0.0

@@ -1,0 +1,65 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from lenders.choices import BlackReason, WhiteReason
+
+__all__ = [
+    "BLACK_REASONS",
+    "WHITE_REASONS",
+    "BlackReason",
+    "ConsensusCause",
+    "ConsensusStatus",
+    "EntryState",
+    "IdType",
+    "ListKind",
+    "LookupPurpose",
+    "WhiteReason",
+]
+
+
+class IdType(models.TextChoices):
+    RIC = "RIC", _("Resident ID")
+    USCC = "USCC", _("Unified social credit code")
+    MOBILE = "MOBILE", _("Mobile number")
+
+
+class ListKind(models.TextChoices):
+    BLACK = "BLACK", _("Black list")
+    WHITE = "WHITE", _("White list")
+
+
+class EntryState(models.TextChoices):
+    ACTIVE = "ACTIVE", _("Active")
+    WITHDRAWN = "WITHDRAWN", _("Withdrawn")
+    EXPIRED = "EXPIRED", _("Expired")
+    REMOVED = "REMOVED", _("Removed by a dispute")
+
+
+class ConsensusStatus(models.TextChoices):
+    BLACK = "BLACK", _("Black")
+    WATCH = "WATCH", _("Watch")
+    WHITE = "WHITE", _("White")
+    CLEAR = "CLEAR", _("Clear")
+
+
+class ConsensusCause(models.TextChoices):
+    ENTRY_EDIT = "ENTRY_EDIT", _("Entry edit")
+    UPLOAD = "UPLOAD", _("Upload")
+    DISPUTE = "DISPUTE", _("Dispute outcome")
+    EXPIRY = "EXPIRY", _("Expiry")
+    POLICY = "POLICY", _("Policy change")
+    MEMBER = "MEMBER", _("Member change")
+    REPAIR = "REPAIR", _("Repair")
+
+
+class LookupPurpose(models.TextChoices):
+    UNDERWRITING = "UNDERWRITING", _("Underwriting (贷前审查)")
+    POST_LOAN = "POST_LOAN", _("Post-loan management (贷后管理)")
+    DISPUTE_CHECK = "DISPUTE_CHECK", _("Dispute check")
+
+
+BLACK_REASONS = frozenset(BlackReason.values)
+WHITE_REASONS = frozenset(WhiteReason.values)
+REASONS_BY_LIST = {ListKind.BLACK.value: BLACK_REASONS, ListKind.WHITE.value: WHITE_REASONS}
+# The order of the reason-count columns of a consensus record.
+REASON_COLUMNS = {code: f"n_{code.lower()}" for code in (*BlackReason.values, *WhiteReason.values)}

@@ -1,0 +1,237 @@
+"""The consensus engine as set-based SQL (``consensus.md``), the same statements on
+PostgreSQL and SQLite.
+
+``recompute(subjects_sql, ...)`` recomputes every subject that ``subjects_sql`` selects
+(columns ``hash_key_id, id_type, subject_hash``) in a fixed number of statements, whatever
+the number of subjects:
+
+1. the touched subjects go into a temporary table;
+2. on PostgreSQL, a transaction-scoped advisory lock per (hash key, first hash byte) bucket,
+   taken in a fixed order, serialises recomputes of the same subjects by concurrent writers:
+   the statements after the lock see every entry committed before it, so the last writer
+   always counts everyone's entries (SQLite has a single writer anyway);
+3. one ``GROUP BY`` over the counted entries computes score, status, counts and flags into a
+   second temporary table;
+4. changes of status or score are appended to the history, changed records updated and new
+   ones inserted (finding the changed rows first keeps the writes proportional to the
+   changes, not to the subjects).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from lenders.models import Region
+from registry.choices import BLACK_REASONS, REASON_COLUMNS, ConsensusStatus, EntryState, ListKind
+
+_LOCK_NAMESPACE = 0x52454731  # "REG1": the advisory lock space of consensus buckets
+# Consensus fields compared to decide whether a record changed.
+_FIELDS = (
+    "status",
+    "black_score",
+    "black_members",
+    "white_members",
+    *REASON_COLUMNS.values(),
+    "latest_black_event_date",
+    "conflict",
+    "disputed",
+    "valid_until",
+)
+_KEY_MATCH = "{a}.hash_key_id = {b}.hash_key_id AND {a}.id_type = {b}.id_type AND {a}.subject_hash = {b}.subject_hash"
+
+# An expression, per subject row ``t``, that says whether the subject has an open dispute.
+# The disputes feature replaces it; until then no subject is disputed.
+DISPUTED_SQL = "FALSE"
+
+
+@dataclass(frozen=True)
+class RecomputeResult:
+    subjects: int
+    changed: int
+
+
+def _policy_params(region: Region) -> tuple[str, list[Any]]:
+    """The severity CASE expression and its parameters, from the region's policy."""
+    cases = []
+    params: list[Any] = []
+    for code in sorted(BLACK_REASONS):
+        cases.append("WHEN %s THEN CAST(%s AS NUMERIC)")
+        params += [code, str(region.severity_weights.get(code, "0"))]
+    return "CASE e.reason " + " ".join(cases) + " ELSE 0 END", params
+
+
+def _match(a: str, b: str) -> str:
+    return _KEY_MATCH.format(a=a, b=b)
+
+
+def _prepare(
+    cursor: Any, *, region: Region, subjects_sql: str, subjects_params: list[Any], today: datetime.date
+) -> int:
+    """Fill ``_cons_touched`` and ``_cons_new`` (the recomputed consensus); return the number of subjects."""
+    vendor = connection.vendor
+    cursor.execute("DROP TABLE IF EXISTS _cons_touched")
+    cursor.execute("DROP TABLE IF EXISTS _cons_new")
+    cursor.execute(
+        "CREATE TEMPORARY TABLE _cons_touched AS "
+        f"SELECT DISTINCT s.hash_key_id, s.id_type, s.subject_hash FROM ({subjects_sql}) s",
+        subjects_params,
+    )
+    cursor.execute("SELECT count(*) FROM _cons_touched")
+    subjects = int(cursor.fetchone()[0])
+    if subjects == 0:
+        return 0
+    if vendor == "postgresql":
+        if subjects > 5000:
+            cursor.execute("ANALYZE _cons_touched")
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, b.bucket)) FROM ("
+            " SELECT DISTINCT (hash_key_id * 256 + get_byte(subject_hash, 0))::integer AS bucket"
+            " FROM _cons_touched ORDER BY 1) b",
+            [_LOCK_NAMESPACE],
+        )
+
+    severity_sql, severity_params = _policy_params(region)
+    decisive = [code for code in region.decisive_reasons if code in BLACK_REASONS]
+    decisive_sql = f"e.reason IN ({', '.join(['%s'] * len(decisive))})" if decisive else "FALSE"
+    reason_counts = ",\n".join(
+        f"count(*) FILTER (WHERE e.reason = '{code}') AS {column}" for code, column in REASON_COLUMNS.items()
+    )
+    counted = (
+        "e.state = %s AND e.ends_on > %s AND NOT m.excluded_from_consensus"
+        " AND (m.status = 'ACTIVE' OR %s) AND NOT (%s AND e.in_dispute)"
+    )
+    counted_params = [EntryState.ACTIVE.value, today, region.count_suspended_members, region.suspend_disputed_entries]
+    black, white = ListKind.BLACK.value, ListKind.WHITE.value
+    aggregate = f"""
+        SELECT e.hash_key_id, e.id_type, e.subject_hash,
+               count(*) FILTER (WHERE e.list = '{black}') AS black_members,
+               count(*) FILTER (WHERE e.list = '{white}') AS white_members,
+               registry_score(registry_product(1 - ({severity_sql}) * m.trust_weight)
+                              FILTER (WHERE e.list = '{black}')) AS black_score,
+               count(*) FILTER (WHERE e.list = '{black}' AND {decisive_sql}) AS decisive_members,
+               {reason_counts},
+               max(e.event_date) FILTER (WHERE e.list = '{black}') AS latest_black_event_date,
+               min(e.ends_on) AS valid_until
+        FROM _cons_touched t
+        JOIN registry_entry e ON {_match("e", "t")}
+        JOIN lenders_member m ON m.id = e.member_id
+        WHERE {counted}
+        GROUP BY e.hash_key_id, e.id_type, e.subject_hash
+    """
+    status_sql = f"""CASE
+        WHEN a.black_members > 0 AND ((a.black_score >= %s AND a.black_members >= %s) OR a.decisive_members > 0)
+            THEN '{ConsensusStatus.BLACK}'
+        WHEN a.black_members > 0 THEN '{ConsensusStatus.WATCH}'
+        WHEN a.white_members > 0 THEN '{ConsensusStatus.WHITE}'
+        ELSE '{ConsensusStatus.CLEAR}' END"""
+    reason_select = ", ".join(f"COALESCE(a.{column}, 0) AS {column}" for column in REASON_COLUMNS.values())
+    cursor.execute(
+        f"""CREATE TEMPORARY TABLE _cons_new AS
+        SELECT k.region_id, t.hash_key_id, t.id_type, t.subject_hash,
+               COALESCE({status_sql}, '{ConsensusStatus.CLEAR}') AS status,
+               COALESCE(a.black_score, 0) AS black_score,
+               COALESCE(a.black_members, 0) AS black_members,
+               COALESCE(a.white_members, 0) AS white_members,
+               {reason_select},
+               a.latest_black_event_date AS latest_black_event_date,
+               (COALESCE(a.black_members, 0) > 0 AND COALESCE(a.white_members, 0) > 0) AS conflict,
+               ({DISPUTED_SQL}) AS disputed,
+               a.valid_until AS valid_until
+        FROM _cons_touched t
+        JOIN lenders_hashkey k ON k.id = t.hash_key_id
+        LEFT JOIN ({aggregate}) a ON {_match("a", "t")}""",
+        [region.black_score_threshold, region.min_black_members, *severity_params, *decisive, *counted_params],
+    )
+    if vendor == "postgresql" and subjects > 5000:
+        cursor.execute("ANALYZE _cons_new")
+    return subjects
+
+
+def _drop(cursor: Any) -> None:
+    cursor.execute("DROP TABLE IF EXISTS _cons_new")
+    cursor.execute("DROP TABLE IF EXISTS _cons_touched")
+
+
+_DIFFERS = " OR ".join(f"c.{name} IS DISTINCT FROM n.{name}" for name in _FIELDS)
+# A subject whose stored record differs from its recomputation, or that should have a record
+# and has none. A missing record of a CLEAR subject is what "never seen" looks like: no difference.
+_DIFFERENT_ROWS = f"""
+    FROM _cons_new n LEFT JOIN registry_consensusrecord c ON {_match("c", "n")}
+    WHERE (c.id IS NULL AND n.status <> '{ConsensusStatus.CLEAR}') OR (c.id IS NOT NULL AND ({_DIFFERS}))"""
+
+
+def recompute(
+    *,
+    region: Region,
+    subjects_sql: str,
+    subjects_params: list[Any],
+    today: datetime.date,
+    now: datetime.datetime,
+    cause: str,
+    cause_ref: str = "",
+) -> RecomputeResult:
+    """Recompute the consensus of the selected subjects of ``region``. Run it inside the
+    transaction that changed their entries."""
+    with connection.cursor() as cursor:
+        subjects = _prepare(
+            cursor, region=region, subjects_sql=subjects_sql, subjects_params=subjects_params, today=today
+        )
+        if subjects == 0:
+            _drop(cursor)
+            return RecomputeResult(0, 0)
+        cursor.execute(
+            f"""INSERT INTO registry_consensushistory
+                (region_id, hash_key_id, id_type, subject_hash, changed_at, cause, cause_ref,
+                 old_status, new_status, old_score, new_score)
+            SELECT n.region_id, n.hash_key_id, n.id_type, n.subject_hash, %s, %s, %s,
+                   COALESCE(c.status, ''), n.status, c.black_score, n.black_score
+            FROM _cons_new n LEFT JOIN registry_consensusrecord c ON {_match("c", "n")}
+            WHERE (c.id IS NULL AND n.status <> '{ConsensusStatus.CLEAR}')
+               OR (c.id IS NOT NULL AND (c.status <> n.status OR c.black_score <> n.black_score))""",
+            [now, cause, cause_ref[:64]],
+        )
+        assignments = ", ".join(f"{name} = n.{name}" for name in _FIELDS)
+        cursor.execute(
+            f"""UPDATE registry_consensusrecord AS c SET {assignments}, updated_at = %s
+            FROM _cons_new n WHERE {_match("c", "n")} AND ({_DIFFERS})""",
+            [now],
+        )
+        changed = cursor.rowcount
+        columns = ", ".join(_FIELDS)
+        cursor.execute(
+            f"""INSERT INTO registry_consensusrecord
+                (region_id, hash_key_id, id_type, subject_hash, {columns}, updated_at)
+            SELECT n.region_id, n.hash_key_id, n.id_type, n.subject_hash, {", ".join("n." + f for f in _FIELDS)}, %s
+            FROM _cons_new n
+            WHERE n.status <> '{ConsensusStatus.CLEAR}'
+              AND NOT EXISTS (SELECT 1 FROM registry_consensusrecord c WHERE {_match("c", "n")})""",
+            [now],
+        )
+        changed += cursor.rowcount
+        _drop(cursor)
+    return RecomputeResult(subjects=subjects, changed=changed)
+
+
+@dataclass(frozen=True)
+class Differences:
+    subjects: int
+    keys: list[tuple[int, str, bytes]]
+
+
+def differences(*, region: Region, subjects_sql: str, subjects_params: list[Any], today: datetime.date) -> Differences:
+    """Recompute the selected subjects without storing anything; return those whose stored
+    consensus differs from the recomputation."""
+    with connection.cursor() as cursor:
+        subjects = _prepare(
+            cursor, region=region, subjects_sql=subjects_sql, subjects_params=subjects_params, today=today
+        )
+        keys: list[tuple[int, str, bytes]] = []
+        if subjects:
+            cursor.execute(f"SELECT n.hash_key_id, n.id_type, n.subject_hash {_DIFFERENT_ROWS} ORDER BY 1, 2, 3")
+            keys = [(int(k), str(t), bytes(h)) for k, t, h in cursor.fetchall()]
+        _drop(cursor)
+    return Differences(subjects=subjects, keys=keys)

@@ -1,0 +1,38 @@
+"""Celery tasks of the registry: thin, idempotent, taking ids, keeping state in model rows."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from registry.models import RecomputeJob
+
+logger = logging.getLogger("registry.tasks")
+
+
+@shared_task(name="registry.tasks.recompute_region", acks_late=True)
+def recompute_region(job_id: int) -> dict[str, object]:
+    from registry.services.consensus import consensus_recompute_region
+
+    job = RecomputeJob.objects.select_related("region").filter(pk=job_id).first()
+    if job is None or job.state == RecomputeJob.State.SUCCEEDED:
+        return {"job": job_id, "skipped": True}
+    try:
+        result = consensus_recompute_region(region=job.region, cause=job.cause, job=job)
+    except Exception as exc:
+        RecomputeJob.objects.filter(pk=job_id).update(
+            state=RecomputeJob.State.FAILED, message=str(exc)[:500], finished_at=timezone.now()
+        )
+        raise
+    return {"job": job_id, "subjects": result.subjects, "changed": result.changed, "seconds": result.seconds}
+
+
+@shared_task(name="registry.tasks.expire_entries", acks_late=True)
+def expire_entries() -> dict[str, object]:
+    from registry.services.entries import entries_expire
+
+    today = timezone.localdate()
+    expired = entries_expire(as_of=today)
+    return {"as_of": today.isoformat(), "expired": expired}
