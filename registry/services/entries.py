@@ -92,7 +92,8 @@ def _apply(member: Member, hash_key: HashKey, row: EntryRow, today: datetime.dat
         if block is not None:
             raise Conflict(
                 _(
-                    "This subject's BLACK entry was removed by a dispute; it cannot be listed as BLACK again before %(d)s unless the operator lifts the block."
+                    "This subject's BLACK entry was removed by a dispute; it cannot be listed as BLACK "
+                    "again before %(d)s unless the operator lifts the block."
                 )
                 % {"d": block.until.isoformat()},
                 code="relist_blocked",
