@@ -27,7 +27,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py load_demo
+	mkdir -p var && $(PY) manage.py load_demo > var/load_demo.json
 
 ## make run: install, migrate, load the demo region, start web + worker + beat (Ctrl-C stops all)
 run: demo

@@ -18,6 +18,7 @@ from lenders.services.api_keys import api_key_create
 from lenders.services.members import member_create
 from lenders.services.regions import region_create
 from lenders.services.staff import staff_create
+from registry.demo import SHOWCASE, load_demo_entries
 
 REGION_CODE = "DEMO"
 REGION_NAME = "深圳市小额贷款行业登记处（演示）"
@@ -60,7 +61,7 @@ class Command(JsonCommand):
             members = self._members(region)
             users = self._staff(region.operator, members)
             keys = self._keys(region.operator, members)
-            self.extend_demo(region=region, members=members)
+            extended = self.extend_demo(region=region, members=members)
         sign_ins = [
             {
                 "username": u.username,
@@ -72,10 +73,11 @@ class Command(JsonCommand):
         ]
         for line in self._summary(sign_ins, keys):
             self.stderr.write(line)
-        return {"region": region.code, "password": PASSWORD, "sign_ins": sign_ins, "api_keys": keys}
+        return {"region": region.code, "password": PASSWORD, "sign_ins": sign_ins, "api_keys": keys, **extended}
 
-    def extend_demo(self, *, region: Region, members: list[Member]) -> None:
-        """Later features add their demo data here (entries, uploads, disputes)."""
+    def extend_demo(self, *, region: Region, members: list[Member]) -> dict[str, Any]:
+        """Each feature adds its demo data here (entries, uploads, disputes)."""
+        return {"entries": load_demo_entries(region=region, members=members)}
 
     def _region(self) -> Region:
         region = Region.objects.filter(code=REGION_CODE).first()
@@ -146,4 +148,6 @@ class Command(JsonCommand):
         lines += [f"  {s['username']:<12} {', '.join(s['roles']):<16} {s['organisation']}" for s in sign_ins]
         lines += ["API keys (Authorization: Api-Key <key>):"]
         lines += [f"  {k['key']}  {k['organisation']} ({', '.join(k['scopes']) or k['role']})" for k in keys]
+        lines += ["Resident ID numbers to look up (the portal hashes them in the browser):"]
+        lines += [f"  {raw}  {shows}" for raw, _entries, shows in SHOWCASE]
         return lines

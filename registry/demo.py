@@ -1,0 +1,94 @@
+"""Demo data of the registry for ``load_demo``: realistic, deterministic entries of several
+members over subjects whose raw identity numbers are known, so a person trying the portal
+can type one in and see a real consensus."""
+
+from __future__ import annotations
+
+import datetime
+import random
+import zlib
+from dataclasses import dataclass
+
+from stdnum.cn import ric
+
+from lenders.actors import Actor
+from lenders.key_encryption import decrypt_key
+from lenders.models import Member, Region
+from lenders.permissions import Perm
+from registry.services.entries import entry_submit
+from registry_client.hashing import SubjectHasher
+
+def with_check_digit(body: str) -> str:
+    return body + ric.calc_check_digit(body + "0")
+
+
+# Raw numbers shown in the README; the first two are numbers of the spec's test vectors.
+SHOWCASE = [
+    # (raw resident ID, [(member index, list, reason, event date)], what the consensus shows)
+    ("360426199101010071", [(0, "BLACK", "SEVERE_OVERDUE", "2026-03-01"), (1, "BLACK", "SEVERE_OVERDUE", "2026-02-11")], "BLACK 84"),
+    ("11010519491231002X", [(0, "BLACK", "FRAUD", "2025-09-14")], "WATCH 100"),
+    (with_check_digit("44030519880715001"), [(2, "BLACK", "COURT_ENFORCED", "2025-12-02")], "BLACK (decisive)"),
+    (with_check_digit("44030319900228002"), [(0, "WHITE", "GOOD_REPAYMENT", "2026-05-20"), (1, "WHITE", "LONG_TERM_CLIENT", "2025-11-03")], "WHITE"),
+    (with_check_digit("44030419851212003"), [(1, "BLACK", "WRITE_OFF", "2025-04-18"), (2, "WHITE", "GOOD_REPAYMENT", "2026-01-09")], "WATCH, conflict"),
+]
+REASONS = {
+    "BLACK": [("SEVERE_OVERDUE", 50), ("WRITE_OFF", 20), ("FRAUD", 12), ("OTHER_BLACK", 12), ("COURT_ENFORCED", 6)],
+    "WHITE": [("GOOD_REPAYMENT", 60), ("LONG_TERM_CLIENT", 30), ("VERIFIED_BUSINESS", 10)],
+}
+AREAS = ["440300", "440303", "440304", "440305", "440306", "440307", "360426", "110105", "430102", "450103"]
+
+
+@dataclass(frozen=True)
+class DemoRow:
+    member: int
+    raw: str
+    list: str
+    reason: str
+    event_date: str
+
+
+def valid_ric(rng: random.Random) -> str:
+    birth = datetime.date(1960, 1, 1) + datetime.timedelta(days=rng.randrange(0, 365 * 42))
+    body = f"{rng.choice(AREAS)}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
+    return with_check_digit(body)
+
+
+def _rows(members: int, subjects: int = 240, seed: int = 20261126) -> list[DemoRow]:
+    rng = random.Random(seed)
+    rows = [DemoRow(m, raw, lst, reason, day) for raw, entries, _ in SHOWCASE for m, lst, reason, day in entries]
+    # Event dates inside retention (black 5 years, white 3) and not in the future.
+    windows = {"BLACK": (datetime.date(2023, 1, 1), 1270), "WHITE": (datetime.date(2024, 6, 1), 790)}
+    for _ in range(subjects):
+        raw = valid_ric(rng)
+        holders = rng.sample(range(members), k=min(members, rng.choices([1, 2, 3], weights=[70, 22, 8])[0]))
+        list_kind = "BLACK" if rng.random() < 0.8 else "WHITE"
+        for member in holders:
+            codes, weights = zip(*REASONS[list_kind], strict=True)
+            reason = rng.choices(codes, weights=weights)[0]
+            start, span = windows[list_kind]
+            day = start + datetime.timedelta(days=rng.randrange(0, span))
+            rows.append(DemoRow(member, raw, list_kind, reason, day.isoformat()))
+    return rows
+
+
+def load_demo_entries(*, region: Region, members: list[Member]) -> dict[str, int]:
+    """Submit the demo entries through the entry service (idempotent: unchanged on a rerun)."""
+    key = region.current_hash_key
+    hasher = SubjectHasher(decrypt_key(key.encrypted_key), key.key_id)
+    counts: dict[str, int] = {}
+    actors = {i: Actor(region=region, member=m, permissions=frozenset(Perm)) for i, m in enumerate(members)}
+    for row in _rows(len(members)):
+        hashed = hasher.hash("RIC", row.raw)
+        outcome = entry_submit(
+            actor=actors[row.member],
+            data={
+                "id_type": "RIC",
+                "subject_hash": hashed.subject_hash,
+                "list": row.list,
+                "reason": row.reason,
+                "event_date": row.event_date,
+                "reference": f"DEMO-{zlib.crc32(row.raw.encode()) % 100000:05d}",
+            },
+        )
+        counts[outcome.result] = counts.get(outcome.result, 0) + 1
+    return counts
