@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("lenders.views.urls")),
+    path("", include("registry.views.urls")),
 ]
 
 handler400 = "core.errors.handler400"

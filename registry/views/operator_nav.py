@@ -1,0 +1,1 @@
+"""Navigation entries of these registry pages (imported by ``registry.apps``)."""
