@@ -50,7 +50,7 @@ pytest: install-dev
 test: lint typecheck pytest
 
 messages: install-dev
-	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=client
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -140,22 +141,22 @@ def _error_page(request: HttpRequest, status_code: int, code: str, message: str)
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error_page(request, 400, "bad_request", "The request could not be understood.")
+    return _error_page(request, 400, "bad_request", gettext("The request could not be understood."))
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error_page(request, 403, "permission_denied", "You do not have permission to do this.")
+    return _error_page(request, 403, "permission_denied", gettext("You do not have permission to do this."))
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error_page(request, 404, "not_found", "Not found.")
+    return _error_page(request, 404, "not_found", gettext("Not found."))
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
-    return _error_page(request, 500, "server_error", "An unexpected error occurred; it has been logged.")
+    return _error_page(request, 500, "server_error", gettext("An unexpected error occurred; it has been logged."))
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _error_page(
-        request, 403, "csrf_failed", "The form has expired or came from elsewhere; reload the page and try again."
+        request, 403, "csrf_failed", gettext("The form has expired or came from elsewhere; reload the page and try again.")
     )

@@ -176,7 +176,11 @@ class User(AbstractUser):
     def role_codes(self) -> frozenset[str]:
         cached = getattr(self, "_role_codes", None)
         if cached is None:
-            cached = frozenset(self.role_grants.values_list("role", flat=True))
+            prefetched = getattr(self, "_prefetched_objects_cache", {}).get("role_grants")
+            if prefetched is not None:
+                cached = frozenset(grant.role for grant in prefetched)
+            else:
+                cached = frozenset(self.role_grants.values_list("role", flat=True))
             self._role_codes = cached
         return cached
 
