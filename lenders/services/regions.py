@@ -148,7 +148,7 @@ def _parse_policy(region: Region, changes: dict[str, Any]) -> dict[str, Any]:
                 ratio = Decimal(str(value))
             except InvalidOperation:
                 ratio = Decimal(-1)
-            if isinstance(value, bool) or not Decimal(0) <= ratio <= Decimal(1):
+            if isinstance(value, bool) or not ratio.is_finite() or not Decimal(0) <= ratio <= Decimal(1):
                 errors[name] = [_("A number from 0 to 1 is required.")]
             else:
                 parsed[name] = ratio.quantize(Decimal("0.001"))
@@ -178,7 +178,7 @@ def _severity_problem(value: Any) -> str | None:
             number = Decimal(str(weight))
         except InvalidOperation:
             return _("Each weight is a number from 0 to 1.")
-        if isinstance(weight, bool) or not Decimal(0) <= number <= Decimal(1):
+        if isinstance(weight, bool) or not number.is_finite() or not Decimal(0) <= number <= Decimal(1):
             return _("Each weight is a number from 0 to 1.")
     return None
 
@@ -191,12 +191,18 @@ def region_update_policy(*, region: Region, actor: Actor, changes: dict[str, Any
     parsed = _parse_policy(region, changes)
     region = Region.objects.select_for_update().get(pk=region.pk)
     before = {name: getattr(region, name) for name in parsed}
+    if "severity_weights" in before:  # stored weights may be written "1.0"; compare them as parsed
+        before["severity_weights"] = {
+            code: str(Decimal(str(w)).quantize(Decimal("0.001"))) for code, w in before["severity_weights"].items()
+        }
     changed = {name for name, value in parsed.items() if before[name] != value}
     if not changed:
         return region, set()
     for name in changed:
         setattr(region, name, parsed[name])
-    full_clean_or_refuse(region)
+    # ``_parse_policy`` has checked every setting; the model's blank check would refuse an
+    # empty ``decisive_reasons``, which is a valid policy (no reason decides alone).
+    full_clean_or_refuse(region, exclude=["decisive_reasons"])
     region.save()
     audit_record(
         actor=actor,

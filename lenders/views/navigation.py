@@ -32,6 +32,7 @@ SLOTS: dict[str, int] = {
     "staff": 70,  # Perm.STAFF_MANAGE
     "api_keys": 80,  # Perm.API_KEY_MANAGE
     "audit": 90,  # Perm.AUDIT_READ_OWN or Perm.AUDIT_READ_ALL
+    "subjects": 95,  # Perm.SUBJECT_HISTORY_READ
     "region": 100,  # Perm.REGION_POLICY_WRITE (read: Perm.STATISTICS_READ)
 }
 
