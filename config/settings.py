@@ -233,6 +233,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["core.schema.drop_slashed_twins"],
+    # Several serializers have a field named "status" with different choices; name the member's.
+    "ENUM_NAME_OVERRIDES": {
+        "MemberStatusEnum": "lenders.choices.MemberStatus",
+        "ConsensusStatusEnum": "registry.choices.ConsensusStatus",
+        "EntryStateEnum": "registry.choices.EntryState",
+    },
 }
 
 # Behind a reverse proxy that sets X-Forwarded-For, the client address is its last hop.

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from rest_framework.utils.encoders import JSONEncoder
 
 from core.errors import InvalidInput, ServiceError
 
@@ -30,7 +31,8 @@ class JsonCommand(BaseCommand):
         raise NotImplementedError
 
     def emit(self, result: dict[str, Any]) -> None:
-        self.stdout.write(json.dumps(result, ensure_ascii=False, default=str))
+        # The API's encoder, so a command prints values as the API shows them (decimals as numbers).
+        self.stdout.write(json.dumps(result, ensure_ascii=False, cls=JSONEncoder))
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

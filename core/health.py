@@ -37,7 +37,8 @@ def _broker_ok() -> bool:
 
     try:
         with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            # One immediate retry: kombu's default waits 2 s before it, longer than a probe may take.
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
         return True
     except Exception:
         logger.warning("readiness: broker unreachable", exc_info=True)

@@ -7,6 +7,7 @@ without every service having to accept a request.
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import logging
 import re
 import uuid
@@ -45,13 +46,21 @@ def request_context(*, request_id: str | None = None, ip: str | None = None) -> 
         _current.reset(token)
 
 
+def _valid_ip(value: str) -> str | None:
+    # Audit events store the address in an IP column: anything else would fail the write.
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request: HttpRequest) -> str | None:
     if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-1]
-    return request.META.get("REMOTE_ADDR") or None
+        if hops and _valid_ip(hops[-1]):
+            return _valid_ip(hops[-1])
+    return _valid_ip(request.META.get("REMOTE_ADDR") or "")
 
 
 class RequestContextMiddleware:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from lenders.choices import Role, Scope
+from lenders.choices import OPERATOR_ROLES, Role, Scope
 
 
 class Perm(StrEnum):
@@ -106,4 +106,6 @@ def permissions_for_scopes(scopes: frozenset[str] | set[str]) -> frozenset[Perm]
 
 
 def permissions_for_operator_key(role: str) -> frozenset[Perm]:
+    if role not in OPERATOR_ROLES:  # an operator's key never acts with a member's role
+        return frozenset()
     return ROLE_PERMISSIONS.get(role, frozenset()) - _MACHINE_FORBIDDEN

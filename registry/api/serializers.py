@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import StrictInputSerializer
-from registry.choices import IdType, LookupPurpose
+from registry.choices import ConsensusStatus, IdType, LookupPurpose
 from registry.models import ConsensusHistory, Entry, LookupRecord
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class HexHashField(serializers.Field):
     def to_representation(self, value: bytes) -> str:
         return bytes(value).hex()
@@ -73,7 +76,7 @@ class LookupResultOut(serializers.Serializer):
     id_type = serializers.ChoiceField(choices=IdType.choices)
     subject_hash = serializers.CharField()
     key_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=["BLACK", "WATCH", "WHITE", "CLEAR"])
+    status = serializers.ChoiceField(choices=ConsensusStatus.choices)
     black_score = serializers.IntegerField(min_value=0, max_value=100)
     black_members = serializers.IntegerField()
     white_members = serializers.IntegerField()
@@ -131,3 +134,12 @@ class LookupRecordOut(serializers.ModelSerializer):
             "black_score",
             "request_id",
         ]
+
+
+class SubjectHistoryOut(serializers.Serializer):
+    id_type = serializers.ChoiceField(choices=IdType.choices)
+    subject_hash = serializers.CharField()
+    key_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=ConsensusStatus.choices)
+    history = HistoryOut(many=True)
+    lookups = LookupRecordOut(many=True)

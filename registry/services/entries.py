@@ -160,7 +160,7 @@ def entry_withdraw(*, actor: Actor, entry_id: int, note: str = "") -> Entry:
             raise NotFound(_("No such entry."))
         if entry.state != EntryState.ACTIVE:
             raise Conflict(
-                _("Only an active entry can be withdrawn; this one is %(s)s.") % {"s": entry.state},
+                _("Only an active entry can be withdrawn; this one is %(s)s.") % {"s": EntryState(entry.state).label},
                 code="entry_not_active",
             )
         entry.state = EntryState.WITHDRAWN
