@@ -158,5 +158,8 @@ def handler500(request: HttpRequest) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _error_page(
-        request, 403, "csrf_failed", gettext("The form has expired or came from elsewhere; reload the page and try again.")
+        request,
+        403,
+        "csrf_failed",
+        gettext("The form has expired or came from elsewhere; reload the page and try again."),
     )

@@ -18,6 +18,7 @@ from lenders.permissions import Perm
 from registry.services.entries import entry_submit
 from registry_client.hashing import SubjectHasher
 
+
 def with_check_digit(body: str) -> str:
     return body + ric.calc_check_digit(body + "0")
 
@@ -25,11 +26,23 @@ def with_check_digit(body: str) -> str:
 # Raw numbers shown in the README; the first two are numbers of the spec's test vectors.
 SHOWCASE = [
     # (raw resident ID, [(member index, list, reason, event date)], what the consensus shows)
-    ("360426199101010071", [(0, "BLACK", "SEVERE_OVERDUE", "2026-03-01"), (1, "BLACK", "SEVERE_OVERDUE", "2026-02-11")], "BLACK 84"),
+    (
+        "360426199101010071",
+        [(0, "BLACK", "SEVERE_OVERDUE", "2026-03-01"), (1, "BLACK", "SEVERE_OVERDUE", "2026-02-11")],
+        "BLACK 84",
+    ),
     ("11010519491231002X", [(0, "BLACK", "FRAUD", "2025-09-14")], "WATCH 100"),
     (with_check_digit("44030519880715001"), [(2, "BLACK", "COURT_ENFORCED", "2025-12-02")], "BLACK (decisive)"),
-    (with_check_digit("44030319900228002"), [(0, "WHITE", "GOOD_REPAYMENT", "2026-05-20"), (1, "WHITE", "LONG_TERM_CLIENT", "2025-11-03")], "WHITE"),
-    (with_check_digit("44030419851212003"), [(1, "BLACK", "WRITE_OFF", "2025-04-18"), (2, "WHITE", "GOOD_REPAYMENT", "2026-01-09")], "WATCH, conflict"),
+    (
+        with_check_digit("44030319900228002"),
+        [(0, "WHITE", "GOOD_REPAYMENT", "2026-05-20"), (1, "WHITE", "LONG_TERM_CLIENT", "2025-11-03")],
+        "WHITE",
+    ),
+    (
+        with_check_digit("44030419851212003"),
+        [(1, "BLACK", "WRITE_OFF", "2025-04-18"), (2, "WHITE", "GOOD_REPAYMENT", "2026-01-09")],
+        "WATCH, conflict",
+    ),
 ]
 REASONS = {
     "BLACK": [("SEVERE_OVERDUE", 50), ("WRITE_OFF", 20), ("FRAUD", 12), ("OTHER_BLACK", 12), ("COURT_ENFORCED", 6)],
