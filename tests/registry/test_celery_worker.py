@@ -70,8 +70,8 @@ def celery_worker(postgres_only: None, transactional_db: None) -> Iterator[subpr
         stderr=subprocess.PIPE,
     )
     previous = app.conf.broker_url
-    app.conf.broker_url = broker
-    app._after_fork()  # drop connection and producer pools made for the previous broker
+    app.conf["broker_url"] = broker
+    app._after_fork()  # type: ignore[attr-defined]  # drop the pools made for the previous broker
     try:
         assert _wait_for(lambda: bool(app.control.ping(destination=[hostname], timeout=0.5)), 30), (
             "worker did not start"
@@ -83,8 +83,8 @@ def celery_worker(postgres_only: None, transactional_db: None) -> Iterator[subpr
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
-        app.conf.broker_url = previous
-        app._after_fork()
+        app.conf["broker_url"] = previous
+        app._after_fork()  # type: ignore[attr-defined]
         client.flushdb()
 
 
