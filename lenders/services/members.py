@@ -89,6 +89,9 @@ def member_update(
     for name, value in changed.items():
         setattr(member, name, value)
     member.save(update_fields=[*changed, "updated_at"])
+    # Recompute first, audit last: entry writers take the consensus locks before the audit
+    # chain's lock, and this order keeps the two paths from deadlocking.
+    run_member_counting_changed(member, actor)
     audit_record(
         actor=actor,
         action="member.update",
@@ -96,5 +99,4 @@ def member_update(
         region_id=member.region_id,
         details={name: {"from": before[name], "to": value} for name, value in changed.items()},
     )
-    run_member_counting_changed(member, actor)
     return member

@@ -14,7 +14,7 @@ import os
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection, transaction
@@ -55,6 +55,8 @@ class LookupOptions:
     purpose: str
     consent_reference: str
     hash_key: HashKey
+    # False when the caller named no key_id and gets the region's current key.
+    explicit_key: bool = False
 
 
 def _region_keys(region: Region) -> tuple[dict[str, HashKey], HashKey]:
@@ -105,7 +107,13 @@ def lookup_options(
     hash_key = _hash_key(region, key_id if isinstance(key_id, str) else None)
     if (key_id is not None and not isinstance(key_id, str)) or hash_key is None:
         errors["key_id"] = [_("This region has no hash key %(k)s.") % {"k": key_id}]
-    return LookupOptions(purpose=str(purpose), consent_reference=consent, hash_key=hash_key), errors  # type: ignore[arg-type]
+    options = LookupOptions(
+        purpose=str(purpose),
+        consent_reference=consent,
+        hash_key=hash_key,  # type: ignore[arg-type]
+        explicit_key=bool(key_id),
+    )
+    return options, errors
 
 
 def _parse_subject(id_type: Any, subject_hash: Any) -> tuple[str, bytes] | str:
@@ -170,9 +178,11 @@ def _result(id_type: str, subject_hash: bytes, key_id: str, row: Sequence[Any] |
 
 def _fetch(
     member: Member, hash_key: HashKey, subjects: list[tuple[str, bytes]]
-) -> dict[tuple[str, bytes], tuple[Any, ...]]:
-    """One query: the consensus and the caller's own entry of every distinct subject."""
+) -> tuple[dict[tuple[str, bytes], tuple[Any, ...]], str | None]:
+    """One query: the consensus and the caller's own entry of every distinct subject, and the
+    region's current key_id as the database has it (to catch a rotation the key cache missed)."""
     distinct = list(dict.fromkeys(subjects))
+    current = "(SELECT ck.key_id FROM lenders_hashkey ck WHERE ck.region_id = %s AND ck.is_current)"
     joins = (
         " LEFT JOIN registry_consensusrecord c ON c.hash_key_id = %s AND c.id_type = q.id_type"
         " AND c.subject_hash = q.subject_hash"
@@ -180,27 +190,49 @@ def _fetch(
         " AND e.subject_hash = q.subject_hash"
     )
     join_params = [hash_key.pk, member.pk, hash_key.pk]
+    region_id = member.region_id
     with connection.cursor() as cursor:
         if len(distinct) == 1:
             sql = (
-                f"SELECT q.id_type, q.subject_hash, {_SELECT} FROM (SELECT %s AS id_type, %s AS subject_hash) q{joins}"
+                f"SELECT q.id_type, q.subject_hash, {current}, {_SELECT}"
+                f" FROM (SELECT %s AS id_type, %s AS subject_hash) q{joins}"
             )
-            cursor.execute(sql, [distinct[0][0], distinct[0][1], *join_params])
+            cursor.execute(sql, [region_id, distinct[0][0], distinct[0][1], *join_params])
         elif connection.vendor == "postgresql":
             sql = (
-                f"SELECT q.id_type, q.subject_hash, {_SELECT}"
+                f"SELECT q.id_type, q.subject_hash, {current}, {_SELECT}"
                 f" FROM unnest(%s::varchar[], %s::bytea[]) AS q(id_type, subject_hash){joins}"
             )
-            cursor.execute(sql, [[t for t, _ in distinct], [h for _, h in distinct], *join_params])
+            cursor.execute(sql, [region_id, [t for t, _ in distinct], [h for _, h in distinct], *join_params])
         else:
             cursor.execute("DROP TABLE IF EXISTS _lookup_q")
             cursor.execute("CREATE TEMPORARY TABLE _lookup_q (id_type TEXT, subject_hash BLOB)")
             cursor.executemany("INSERT INTO _lookup_q VALUES (%s, %s)", distinct)
-            cursor.execute(f"SELECT q.id_type, q.subject_hash, {_SELECT} FROM _lookup_q q{joins}", join_params)
+            cursor.execute(
+                f"SELECT q.id_type, q.subject_hash, {current}, {_SELECT} FROM _lookup_q q{joins}",
+                [region_id, *join_params],
+            )
         rows = cursor.fetchall()
         if connection.vendor != "postgresql" and len(distinct) > 1:
             cursor.execute("DROP TABLE _lookup_q")
-    return {(str(row[0]), bytes(row[1])): tuple(row[2:]) for row in rows}
+    current_key_id = str(rows[0][2]) if rows and rows[0][2] is not None else None
+    return {(str(row[0]), bytes(row[1])): tuple(row[3:]) for row in rows}, current_key_id
+
+
+def _read(
+    member: Member, options: LookupOptions, subjects: list[tuple[str, bytes]], today: datetime.date
+) -> tuple[LookupOptions, dict[tuple[str, bytes], tuple[Any, ...]]]:
+    """The consensus of ``subjects`` under the lookup's key, fresh as of ``today``."""
+    found, current_key_id = _fetch(member, options.hash_key, subjects)
+    if not options.explicit_key and current_key_id != options.hash_key.key_id:
+        # The region's key was rotated after this process cached its keys: a lookup without
+        # key_id must use the new current key at once, never the retired one.
+        _key_cache.pop(member.region_id, None)
+        current = _hash_key(member.region, None)
+        assert current is not None
+        options = replace(options, hash_key=current)
+        found, _current = _fetch(member, options.hash_key, subjects)
+    return options, _refresh_stale(member, options.hash_key, found, today)
 
 
 def _refresh_stale(
@@ -222,7 +254,7 @@ def _refresh_stale(
             cause_ref=f"lookup:{today.isoformat()}",
             today=today,
         )
-    found.update(_fetch(member, hash_key, stale))
+    found.update(_fetch(member, hash_key, stale)[0])
     return found
 
 
@@ -308,7 +340,7 @@ def lookup_subject(
         raise InvalidInput(_("The lookup was refused."), details=errors)
     assert not isinstance(parsed, str)
     today = timezone.localdate()
-    found = _refresh_stale(member, options.hash_key, _fetch(member, options.hash_key, [parsed]), today)
+    options, found = _read(member, options, [parsed], today)
     result = _result(parsed[0], parsed[1], options.hash_key.key_id, found.get(parsed))
     _record_rows(actor, member, options, [result], None)
     return result
@@ -340,7 +372,7 @@ def lookup_batch(
     if errors:
         raise InvalidInput(_("The batch was refused; nothing was looked up."), details=errors)
     today = timezone.localdate()
-    found = _refresh_stale(member, options.hash_key, _fetch(member, options.hash_key, parsed), today)
+    options, found = _read(member, options, parsed, today)
     results = [_result(t, h, options.hash_key.key_id, found.get((t, h))) for t, h in parsed]
     batch_id = uuid.uuid4()
     _record_rows(actor, member, options, results, batch_id)

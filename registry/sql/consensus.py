@@ -10,8 +10,8 @@ the number of subjects:
    taken in a fixed order, serialises recomputes of the same subjects by concurrent writers:
    the statements after the lock see every entry committed before it, so the last writer
    always counts everyone's entries (SQLite has a single writer anyway);
-3. one ``GROUP BY`` over the counted entries computes score, status, counts and flags into a
-   second temporary table;
+3. the region's policy is read as committed after the locks, then one ``GROUP BY`` over the
+   counted entries computes score, status, counts and flags into a second temporary table;
 4. changes of status or score are appended to the history, changed records updated and new
    ones inserted (finding the changed rows first keeps the writes proportional to the
    changes, not to the subjects).
@@ -93,6 +93,9 @@ def _prepare(
             " FROM _cons_touched ORDER BY 1) b",
             [_LOCK_NAMESPACE],
         )
+    # The policy as committed now, after the locks: the caller's region may have been loaded
+    # before a policy change whose region recompute has already passed these subjects.
+    region = Region.objects.get(pk=region.pk)
 
     severity_sql, severity_params = _policy_params(region)
     decisive = [code for code in region.decisive_reasons if code in BLACK_REASONS]
