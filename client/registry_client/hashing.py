@@ -41,7 +41,7 @@ def _cleaned(raw: str) -> str:
 
 
 def _canonical_ric(number: str, today: datetime.date) -> str:
-    if len(number) == 15 and number.isdecimal() and number.isascii():
+    if len(number) == 15 and number.isdecimal():
         body = number[:6] + "19" + number[6:]
         number = body + ric.calc_check_digit(body + "0")
     if len(number) != 18:
