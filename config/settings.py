@@ -197,6 +197,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "verify-audit-chain": {"task": "core.tasks.verify_audit_chain", "schedule": 6 * 3600.0},
     # Entries whose retention ends today stop counting at midnight (Asia/Shanghai).
     "expire-entries": {"task": "registry.tasks.expire_entries", "schedule": crontab(hour=0, minute=5)},
+    "watch-uploads": {"task": "registry.tasks.watch_uploads", "schedule": 60.0},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

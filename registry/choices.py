@@ -10,9 +10,12 @@ __all__ = [
     "ConsensusCause",
     "ConsensusStatus",
     "EntryState",
+    "ErrorPolicy",
     "IdType",
     "ListKind",
     "LookupPurpose",
+    "UploadMode",
+    "UploadState",
     "WhiteReason",
 ]
 
@@ -57,6 +60,35 @@ class LookupPurpose(models.TextChoices):
     POST_LOAN = "POST_LOAN", _("Post-loan management (贷后管理)")
     DISPUTE_CHECK = "DISPUTE_CHECK", _("Dispute check")
 
+
+class UploadState(models.TextChoices):
+    RECEIVED = "RECEIVED", _("Received")
+    QUEUED = "QUEUED", _("Queued")
+    VALIDATING = "VALIDATING", _("Validating")
+    APPLYING = "APPLYING", _("Applying")
+    SUCCEEDED = "SUCCEEDED", _("Succeeded")
+    REJECTED = "REJECTED", _("Rejected")
+    NEEDS_CONFIRMATION = "NEEDS_CONFIRMATION", _("Needs confirmation")
+    CANCELLED = "CANCELLED", _("Cancelled")
+    FAILED = "FAILED", _("Failed")
+
+
+class UploadMode(models.TextChoices):
+    DELTA = "delta", _("Delta: create, update or withdraw the rows of the file")
+    SNAPSHOT = "snapshot", _("Snapshot: the file is the complete current list")
+
+
+class ErrorPolicy(models.TextChoices):
+    REJECT_FILE = "reject_file", _("Refuse the whole file if any row is invalid")
+    SKIP_INVALID_ROWS = "skip_invalid_rows", _("Apply the valid rows, report the invalid ones")
+
+
+# An upload in one of these states is over: nothing will change it any more.
+UPLOAD_TERMINAL_STATES = frozenset(
+    {UploadState.SUCCEEDED, UploadState.REJECTED, UploadState.CANCELLED, UploadState.FAILED}
+)
+# Sending the same content again after one of these makes a new upload (csv.md, Idempotent).
+UPLOAD_RESENDABLE_STATES = frozenset({UploadState.REJECTED, UploadState.CANCELLED, UploadState.FAILED})
 
 BLACK_REASONS = frozenset(BlackReason.values)
 WHITE_REASONS = frozenset(WhiteReason.values)

@@ -8,13 +8,17 @@ from django.db.models import Q
 from lenders.models import HashKey, Member, Region, User
 from registry.choices import (
     BLACK_REASONS,
+    UPLOAD_RESENDABLE_STATES,
     WHITE_REASONS,
     ConsensusCause,
     ConsensusStatus,
     EntryState,
+    ErrorPolicy,
     IdType,
     ListKind,
     LookupPurpose,
+    UploadMode,
+    UploadState,
 )
 
 
@@ -221,3 +225,111 @@ class RecomputeJob(models.Model):
     @property
     def progress(self) -> float:
         return self.chunks_done / self.chunks_total if self.chunks_total else 0.0
+
+
+class UploadQuerySet(models.QuerySet["Upload"]):
+    def of_member(self, member: Member) -> UploadQuerySet:
+        """The one way a member's view of uploads is built: its own, never another's."""
+        return self.filter(member=member)
+
+
+class Upload(models.Model):
+    """One CSV file sent by a member and the job that validates and applies it (``csv.md``).
+
+    The row is the job's state (not the Celery result backend): where it is in
+    ``RECEIVED → QUEUED → VALIDATING → APPLYING → SUCCEEDED`` (or ``REJECTED``,
+    ``NEEDS_CONFIRMATION``, ``CANCELLED``, ``FAILED``), its progress and counts, the timings of
+    each phase and a heartbeat by which a stuck job is found. The file itself lives in the
+    default storage under a random name until the upload is over."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="uploads")
+    hash_key = models.ForeignKey(HashKey, on_delete=models.PROTECT, related_name="+")
+    mode = models.CharField(max_length=8, choices=UploadMode.choices, default=UploadMode.DELTA)
+    error_policy = models.CharField(max_length=17, choices=ErrorPolicy.choices, default=ErrorPolicy.REJECT_FILE)
+    # The encoding the sender named (blank: detect it) and the one the job found or used.
+    encoding = models.CharField(max_length=16, blank=True, default="")
+    detected_encoding = models.CharField(max_length=16, blank=True, default="")
+    gzipped = models.BooleanField(default=False)
+    # The sender's file name without any path, for display only; never used to store the file.
+    file_name = models.CharField(max_length=200, blank=True, default="")
+    # Where the default storage keeps the file (a random name); blank once the upload is over.
+    file_path = models.CharField(max_length=300, blank=True, default="")
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    sent_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    sent_by_key = models.CharField(max_length=8, blank=True, default="")
+    state = models.CharField(max_length=18, choices=UploadState.choices, default=UploadState.RECEIVED)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_processed = models.PositiveIntegerField(default=0)
+    bytes_read = models.BigIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    withdrawn = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    # A snapshot stopped by the guard: how many of how many active entries it would withdraw.
+    snapshot_withdrawals = models.PositiveIntegerField(null=True, blank=True)
+    snapshot_active = models.PositiveIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    validating_at = models.DateTimeField(null=True, blank=True)
+    applying_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    confirmed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    cancelled_by_key = models.CharField(max_length=8, blank=True, default="")
+
+    objects = UploadQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=UploadState.values), name="upload_state_valid"),
+            models.CheckConstraint(condition=Q(mode__in=UploadMode.values), name="upload_mode_valid"),
+            models.CheckConstraint(condition=Q(error_policy__in=ErrorPolicy.values), name="upload_error_policy_valid"),
+            # csv.md, Idempotent: the same content with the same options is applied once, unless
+            # that upload ended without applying anything.
+            models.UniqueConstraint(
+                fields=["member", "sha256", "mode", "error_policy", "hash_key"],
+                condition=~Q(state__in=sorted(UPLOAD_RESENDABLE_STATES)),
+                name="upload_same_content_once",
+            ),
+            models.UniqueConstraint(
+                fields=["member", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="upload_idempotency_key_once",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["member", "state"], name="upload_member_state_idx"),
+            models.Index(fields=["state", "heartbeat_at"], name="upload_state_heartbeat_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"upload {self.pk} of {self.member_id} {self.state}"
+
+
+class UploadError(models.Model):
+    """One problem of an upload's file: a refused file as a whole (``line`` names where it was
+    found, or nothing) or one invalid row, with the column, a stable code and a message."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="errors")
+    line = models.PositiveIntegerField(null=True, blank=True)
+    # "column" is a reserved word in SQL; the set-based checks write this table directly.
+    column = models.CharField(max_length=64, blank=True, default="", db_column="column_name")
+    code = models.CharField(max_length=40)
+    message = models.CharField(max_length=500)
+    # The offending value as sent (shortened), so that the sender can find it; never for
+    # subject_hash, where a mistaken raw identity number would otherwise be kept.
+    value = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["upload", "line"], name="uploaderror_upload_line_idx")]
+
+    def __str__(self) -> str:
+        return f"line {self.line} {self.column} {self.code}"

@@ -36,3 +36,25 @@ def expire_entries() -> dict[str, object]:
     today = timezone.localdate()
     expired = entries_expire(as_of=today)
     return {"as_of": today.isoformat(), "expired": expired}
+
+
+@shared_task(name="registry.tasks.process_upload", bind=True, acks_late=True, reject_on_worker_lost=True)
+def process_upload(self, upload_id: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Validate and apply one upload (``csv.md``). Idempotent: an upload already over, or being
+    worked on by another worker, is left alone; a killed run is redelivered and resumes."""
+    from registry.uploads.services import upload_process
+
+    outcome = upload_process(upload_id=upload_id)
+    # Run again later when it had to wait or an attempt failed; in eager mode (tests) the
+    # upload that it waits for sends it when it ends.
+    if outcome.retry_in is not None and not self.request.is_eager:
+        process_upload.apply_async((upload_id,), countdown=outcome.retry_in)
+    return outcome.as_dict()
+
+
+@shared_task(name="registry.tasks.watch_uploads", acks_late=True)
+def watch_uploads() -> dict[str, int]:
+    """Requeue (or fail) uploads whose job stopped, and resend lost ones."""
+    from registry.uploads.services import uploads_watchdog
+
+    return uploads_watchdog().as_dict()

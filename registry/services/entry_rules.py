@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ ACTIONS = ("UPSERT", "WITHDRAW")
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Sets built once: the upload pipeline checks millions of rows with these rules.
+_ID_TYPES = frozenset(IdType.values)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ def parse_subject_hash(value: str) -> bytes | None:
     return bytes.fromhex(value) if _HEX64.fullmatch(value) else None
 
 
+@functools.lru_cache(maxsize=8192)  # a file repeats the same few thousand dates
 def _parse_date(value: str) -> datetime.date | None:
     if not _DATE.fullmatch(value):
         return None
@@ -73,17 +77,29 @@ class RowRules:
     def __init__(self, region: Region, today: datetime.date) -> None:
         self.region = region
         self.today = today
+        self._retention: dict[tuple[str, datetime.date], datetime.date] = {}
+
+    def _retention_end(self, list_kind: str, event_date: datetime.date) -> datetime.date:
+        key = (list_kind, event_date)
+        found = self._retention.get(key)
+        if found is None:
+            found = self._retention[key] = retention_end(self.region, list_kind, event_date)
+        return found
 
     def check(self, raw: Mapping[str, str | None]) -> tuple[EntryRow | None, list[RowError]]:
+        get = raw.get
+
         def value(name: str) -> str:
-            found = raw.get(name)
+            found = get(name)
+            if found.__class__ is str:
+                return found.strip()  # type: ignore[union-attr]
             return "" if found is None else str(found).strip()
 
         errors: list[RowError] = []
         id_type = value("id_type").upper()
         if not id_type:
             errors.append(RowError("id_type", "required", "id_type is required (RIC, USCC or MOBILE)"))
-        elif id_type not in IdType.values:
+        elif id_type not in _ID_TYPES:
             errors.append(RowError("id_type", "invalid_id_type", "id_type must be RIC, USCC or MOBILE"))
         hash_text = value("subject_hash")
         subject_hash = parse_subject_hash(hash_text)
@@ -140,7 +156,7 @@ class RowRules:
             errors.append(RowError("event_date", "future_date", "event_date must not be in the future"))
         limit = None
         if event_date is not None and list_kind in REASONS_BY_LIST:
-            limit = retention_end(self.region, list_kind, event_date)
+            limit = self._retention_end(list_kind, event_date)
             if limit <= self.today:
                 errors.append(
                     RowError(
