@@ -1,6 +1,7 @@
 """Demo data of the registry for ``load_demo``: realistic, deterministic entries of several
 members over subjects whose raw identity numbers are known, so a person trying the portal
-can type one in and see a real consensus."""
+can type one in and see a real consensus; and a few uploads, so that the uploads pages show
+real history (an applied nightly file, one with a few invalid rows skipped, one refused)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,20 @@ import random
 import zlib
 from dataclasses import dataclass
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from stdnum.cn import ric
 
 from lenders.actors import Actor
 from lenders.key_encryption import decrypt_key
-from lenders.models import Member, Region
+from lenders.models import ApiKey, Member, Region, User
 from lenders.permissions import Perm
+from registry.choices import UPLOAD_TERMINAL_STATES, ErrorPolicy, UploadMode, UploadState
+from registry.generation import EntryRowGenerator, region_hasher, write_csv
+from registry.models import Upload
 from registry.services.entries import entry_submit
+from registry.uploads import receiving
+from registry.uploads.services import upload_process, upload_receive
 from registry_client.hashing import SubjectHasher
 
 
@@ -105,3 +113,95 @@ def load_demo_entries(*, region: Region, members: list[Member]) -> dict[str, int
         )
         counts[outcome.result] = counts.get(outcome.result, 0) + 1
     return counts
+
+
+# -- uploads -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoUpload:
+    member: int
+    file_name: str
+    rows: int
+    errors: int  # rows with one deliberate error each (registry.generation.ERROR_KINDS in turn)
+    error_policy: str
+    seed: int
+    expected: str  # the state the upload must end in
+
+
+DEMO_UPLOADS = [
+    DemoUpload(0, "qianhai-nightly-demo.csv", 300, 0, ErrorPolicy.REJECT_FILE, 20261127, UploadState.SUCCEEDED),
+    DemoUpload(
+        0, "qianhai-corrections-demo.csv", 40, 3, ErrorPolicy.SKIP_INVALID_ROWS, 20261128, UploadState.SUCCEEDED
+    ),
+    DemoUpload(1, "nanshan-nightly-demo.csv", 150, 5, ErrorPolicy.REJECT_FILE, 20261129, UploadState.REJECTED),
+]
+
+
+def _sender(member: Member) -> Actor | None:
+    """Who sends the member's demo files: its nightly job's API key (upload scope) if it has
+    one, else the first of its staff who may upload."""
+    for key in ApiKey.objects.filter(member=member, revoked_at__isnull=True).order_by("pk"):
+        actor = Actor.for_api_key(key)
+        if actor.can(Perm.UPLOAD):
+            return actor
+    for user in User.objects.filter(member=member, is_active=True).order_by("pk"):
+        actor = Actor.for_user(user)
+        if actor.can(Perm.UPLOAD):
+            return actor
+    return None
+
+
+def _demo_file(region: Region, spec: DemoUpload) -> bytes:
+    generator = EntryRowGenerator(
+        hasher=region_hasher(region),
+        today=timezone.localdate(),
+        seed=spec.seed,
+        black_retention_years=region.black_retention_years,
+        white_retention_years=region.white_retention_years,
+    )
+    parts: list[str] = []
+    write_csv(generator.rows(spec.rows, errors=spec.errors), parts.append)
+    return "".join(parts).encode()
+
+
+def load_demo_uploads(*, region: Region, members: list[Member]) -> list[dict[str, object]]:
+    """Send the demo files through the upload service and process each at once, with the
+    service the Celery task runs (no worker needed). Idempotent: a member's demo file already
+    sent (found by its name, whatever became of it) is not sent again."""
+    shown: list[dict[str, object]] = []
+    for spec in DEMO_UPLOADS:
+        if spec.member >= len(members):
+            continue
+        member = members[spec.member]
+        upload = Upload.objects.of_member(member).filter(file_name=spec.file_name).order_by("-pk").first()
+        if upload is None:
+            sender = _sender(member)
+            if sender is None:
+                continue
+            upload, _created = upload_receive(
+                actor=sender,
+                file=SimpleUploadedFile(spec.file_name, _demo_file(region, spec), content_type="text/csv"),
+                mode=UploadMode.DELTA,
+                error_policy=spec.error_policy,
+            )
+            stored = upload.file_path
+            outcome = upload_process(upload_id=upload.pk)
+            if outcome.state != spec.expected:
+                raise RuntimeError(f"demo upload {spec.file_name} ended {outcome.state}, not {spec.expected}")
+            if outcome.state in UPLOAD_TERMINAL_STATES:
+                # The job deletes a finished upload's file once the transaction commits; delete it
+                # now, so that nothing is left behind if load_demo's transaction is rolled back.
+                receiving.discard(stored)
+            upload.refresh_from_db()
+        shown.append(
+            {
+                "member": member.pk,
+                "file_name": upload.file_name,
+                "upload": upload.pk,
+                "state": upload.state,
+                "rows": upload.rows_total,
+                "invalid": upload.invalid,
+            }
+        )
+    return shown

@@ -7,3 +7,4 @@ from lenders.views.navigation import NavItem, nav_register
 
 nav_register(NavItem(slot="lookups", label=_("Lookup"), url_name="lookup", perms=(Perm.LOOKUP,)))
 nav_register(NavItem(slot="entries", label=_("Entries"), url_name="entry-list", perms=(Perm.ENTRY_READ,)))
+nav_register(NavItem(slot="uploads", label=_("Uploads"), url_name="upload-list", perms=(Perm.UPLOAD_READ,)))

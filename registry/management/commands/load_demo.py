@@ -18,7 +18,7 @@ from lenders.services.api_keys import api_key_create
 from lenders.services.members import member_create
 from lenders.services.regions import region_create
 from lenders.services.staff import staff_create
-from registry.demo import SHOWCASE, load_demo_entries
+from registry.demo import SHOWCASE, load_demo_entries, load_demo_uploads
 
 REGION_CODE = "DEMO"
 REGION_NAME = "深圳市小额贷款行业登记处（演示）"
@@ -77,7 +77,10 @@ class Command(JsonCommand):
 
     def extend_demo(self, *, region: Region, members: list[Member]) -> dict[str, Any]:
         """Each feature adds its demo data here (entries, uploads, disputes)."""
-        return {"entries": load_demo_entries(region=region, members=members)}
+        return {
+            "entries": load_demo_entries(region=region, members=members),
+            "uploads": load_demo_uploads(region=region, members=members),
+        }
 
     def _region(self) -> Region:
         region = Region.objects.filter(code=REGION_CODE).first()
