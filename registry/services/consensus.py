@@ -7,8 +7,9 @@ import datetime
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from lenders.models import Member, Region
@@ -84,24 +85,10 @@ def consensus_recompute_member(*, member: Member, cause: str, cause_ref: str = "
     )
 
 
-# Whole-region work is split by the first byte of the subject hash so that each chunk is a
-# short transaction and the job can report progress.
-REGION_CHUNKS = 16
-
-
-def _region_chunk_sql(region_id: int, chunk: int, chunks: int) -> tuple[str, list[object]]:
-    low = bytes([256 * chunk // chunks])
-    high = bytes([256 * (chunk + 1) // chunks]) if chunk + 1 < chunks else None
-    bound = "subject_hash >= %s" + (" AND subject_hash < %s" if high is not None else "")
-    bounds: list[object] = [low, high] if high is not None else [low]
-    sql = (
-        "SELECT e.hash_key_id, e.id_type, e.subject_hash FROM registry_entry e"
-        " JOIN lenders_hashkey k ON k.id = e.hash_key_id"
-        f" WHERE k.region_id = %s AND e.{bound}"
-        " UNION ALL SELECT c.hash_key_id, c.id_type, c.subject_hash FROM registry_consensusrecord c"
-        f" WHERE c.region_id = %s AND c.{bound}"
-    )
-    return sql, [region_id, *bounds, region_id, *bounds]
+# A whole-region recompute runs in one pass over the region's entries, in one transaction,
+# in these phases; the job's progress counts them (chunks_done of chunks_total).
+REGION_PHASES = ("locks", "compute", "write")
+REGION_CHUNKS = len(REGION_PHASES)
 
 
 @dataclass(frozen=True)
@@ -111,35 +98,65 @@ class RegionRecomputeResult:
     seconds: float
 
 
+def _report_progress(job: RecomputeJob | None, *, side_connection: bool, **fields: object) -> None:
+    """Progress must be visible while the recompute's own transaction is still open, so on
+    PostgreSQL (when the job row is committed, as in the background job) it is written
+    through a second connection that commits at once."""
+    if job is None:
+        return
+    if not side_connection:
+        RecomputeJob.objects.filter(pk=job.pk).update(**fields)
+        return
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with side.cursor() as cursor:
+            assignments = ", ".join(f"{name} = %s" for name in fields)
+            values: list[Any] = [*fields.values(), job.pk]
+            cursor.execute(f"UPDATE registry_recomputejob SET {assignments} WHERE id = %s", values)
+        side.commit()
+    finally:
+        side.close()
+
+
 def consensus_recompute_region(
     *, region: Region, cause: str, job: RecomputeJob | None = None, chunks: int = REGION_CHUNKS
 ) -> RegionRecomputeResult:
-    """Recompute every subject of the region, one chunk per transaction, recording progress
-    on ``job``. Safe to run again: an interrupted run simply recomputes all chunks anew."""
+    """Recompute every subject of the region in one pass and one transaction, recording its
+    progress on ``job``. Safe to run again: a run that is interrupted changes nothing."""
     started = time.monotonic()
-    subjects = changed = 0
+    side = connection.vendor == "postgresql" and not connection.in_atomic_block
+    _report_progress(
+        job,
+        side_connection=False,
+        state=RecomputeJob.State.RUNNING,
+        chunks_total=REGION_CHUNKS,
+        chunks_done=0,
+        started_at=timezone.now(),
+    )
+    with transaction.atomic():
+        region = Region.objects.get(pk=region.pk)  # the policy as it is now
+        result = consensus_sql.recompute(
+            region=region,
+            subjects_sql=None,
+            subjects_params=[],
+            today=timezone.localdate(),
+            now=timezone.now(),
+            cause=cause,
+            cause_ref=f"recompute:{job.pk}" if job else "recompute",
+            progress=lambda done: _report_progress(job, side_connection=side, chunks_done=done),
+        )
     if job is not None:
         RecomputeJob.objects.filter(pk=job.pk).update(
-            state=RecomputeJob.State.RUNNING, chunks_total=chunks, chunks_done=0, started_at=timezone.now()
+            state=RecomputeJob.State.SUCCEEDED,
+            chunks_total=REGION_CHUNKS,
+            chunks_done=REGION_CHUNKS,
+            subjects=result.subjects,
+            changed=result.changed,
+            finished_at=timezone.now(),
         )
-    for chunk in range(chunks):
-        sql, params = _region_chunk_sql(region.pk, chunk, chunks)
-        with transaction.atomic():
-            region = Region.objects.get(pk=region.pk)  # the policy as it is now
-            result = consensus_recompute_query(
-                region=region,
-                subjects_sql=sql,
-                params=params,
-                cause=cause,
-                cause_ref=f"recompute:{job.pk}" if job else "recompute",
-            )
-        subjects += result.subjects
-        changed += result.changed
-        if job is not None:
-            RecomputeJob.objects.filter(pk=job.pk).update(chunks_done=chunk + 1, subjects=subjects, changed=changed)
-    if job is not None:
-        RecomputeJob.objects.filter(pk=job.pk).update(state=RecomputeJob.State.SUCCEEDED, finished_at=timezone.now())
-    return RegionRecomputeResult(subjects=subjects, changed=changed, seconds=round(time.monotonic() - started, 3))
+    return RegionRecomputeResult(
+        subjects=result.subjects, changed=result.changed, seconds=round(time.monotonic() - started, 3)
+    )
 
 
 @dataclass(frozen=True)
@@ -151,25 +168,19 @@ class VerifyResult:
 
 
 def consensus_verify(*, region: Region, repair: bool = False, chunks: int = REGION_CHUNKS) -> VerifyResult:
-    """Recompute from scratch and compare with the stored consensus; with ``repair`` store the
-    recomputation wherever it differs."""
-    checked = different = repaired = 0
-    examples: list[str] = []
-    for chunk in range(chunks):
-        sql, params = _region_chunk_sql(region.pk, chunk, chunks)
-        with transaction.atomic():
-            diff = consensus_sql.differences(
-                region=region, subjects_sql=sql, subjects_params=params, today=timezone.localdate()
-            )
-            checked += diff.subjects
-            different += len(diff.keys)
-            examples += [f"{id_type}:{bytes(h).hex()}" for _k, id_type, h in diff.keys[: max(0, 20 - len(examples))]]
-            if repair and diff.keys:
-                result = consensus_recompute_subjects(
-                    region=region, subjects=diff.keys, cause="REPAIR", cause_ref="verify"
-                )
-                repaired += result.changed
-    return VerifyResult(checked=checked, different=different, repaired=repaired, examples=examples)
+    """Recompute the whole region from scratch and compare with the stored consensus; with
+    ``repair`` store the recomputation wherever it differs."""
+    with transaction.atomic():
+        diff = consensus_sql.differences(
+            region=region, subjects_sql=None, subjects_params=[], today=timezone.localdate()
+        )
+        repaired = 0
+        if repair and diff.keys:
+            repaired = consensus_recompute_subjects(
+                region=region, subjects=diff.keys, cause="REPAIR", cause_ref="verify"
+            ).changed
+    examples = [f"{id_type}:{bytes(h).hex()}" for _k, id_type, h in diff.keys[:20]]
+    return VerifyResult(checked=diff.subjects, different=len(diff.keys), repaired=repaired, examples=examples)
 
 
 def consensus_is_stale(record: ConsensusRecord, today: datetime.date) -> bool:

@@ -12,17 +12,20 @@ and lookups see the new consensus as soon as the upload says ``SUCCEEDED``.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, IntegrityError, InterfaceError, connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit import SystemActor, audit_record
@@ -68,6 +71,9 @@ _INCOMING_MAX_AGE = 6 * 3600
 
 
 # -- receiving ----------------------------------------------------------------------------------
+
+
+T = TypeVar("T")
 
 
 def _uploading_member(actor: Actor, perm: Perm = Perm.UPLOAD) -> Member:
@@ -234,6 +240,19 @@ def _pipeline_actor(upload: Upload, region_id: int) -> SystemActor:
     )
 
 
+def _in_registry_language(func: Callable[..., T]) -> Callable[..., T]:
+    """Background work writes its stored messages in the registry's language, whatever
+    language the thread that happens to run it has active."""
+
+    @functools.wraps(func)
+    def wrapped(*args: Any, **kwargs: Any) -> T:
+        with translation.override(settings.LANGUAGE_CODE):
+            return func(*args, **kwargs)
+
+    return wrapped
+
+
+@_in_registry_language
 def upload_process(*, upload_id: int) -> ProcessOutcome:
     """Validate and apply one upload. Safe to run twice and after a crash: it works only on an
     upload that is QUEUED (or left VALIDATING/APPLYING by a dead attempt), only while no other
@@ -706,6 +725,7 @@ class WatchdogResult:
         }
 
 
+@_in_registry_language
 def uploads_watchdog(*, stall_seconds: int | None = None) -> WatchdogResult:
     """Find jobs that stopped: running with no heartbeat for ``stall_seconds`` and no live
     session holding their member's lock are requeued (or failed after the last attempt);

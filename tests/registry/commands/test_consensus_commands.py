@@ -170,7 +170,11 @@ def test_a_policy_job_is_queued_after_the_commit_and_can_run_by_hand(written, dj
     assert _status(written, SEVERE_84) == ("BLACK", 84)  # nothing recomputed before the job runs
     recompute_region(job.pk)
     job.refresh_from_db()
-    assert (job.state, job.chunks_done, job.chunks_total) == (RecomputeJob.State.SUCCEEDED, 16, 16)
+    assert (job.state, job.chunks_done, job.chunks_total) == (
+        RecomputeJob.State.SUCCEEDED,
+        REGION_CHUNKS,
+        REGION_CHUNKS,
+    )
     assert _status(written, SEVERE_84) == ("WATCH", 75)  # 100 × (1 − 0.5 × 0.5)
     assert _status(written, MIXED_92) == ("BLACK", 90)  # 100 × (1 − 0.2 × 0.5)
     assert recompute_region(job.pk) == {"job": job.pk, "skipped": True}  # safe to deliver twice

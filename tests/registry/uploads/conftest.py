@@ -15,6 +15,7 @@ import redis
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from config.celery import app
@@ -52,7 +53,9 @@ def send(uploader: APIClient, eager_celery: None, django_capture_on_commit_callb
     ) -> Any:
         body: dict[str, Any] = {"file": SimpleUploadedFile(name, content, content_type="text/csv"), **fields}
         with django_capture_on_commit_callbacks(execute=True):
-            response = (client or uploader).post(API, body, format="multipart", headers=headers or {})
+            # English, so that the stored messages the tests read do not depend on the catalog.
+            headers = {"Accept-Language": "en", **(headers or {})}
+            response = (client or uploader).post(API, body, format="multipart", headers=headers)
         if response.status_code in (200, 202):
             response.upload = Upload.objects.get(pk=response.json()["id"])  # type: ignore[attr-defined]
         return response
@@ -164,3 +167,12 @@ def workers(postgres_only: None, transactional_db: None, _media_root: Path) -> I
         app.conf.broker_url = previous  # type: ignore[misc]
         app._after_fork()  # type: ignore[attr-defined]
         client.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _english_messages(settings: Any) -> Iterator[None]:
+    """The pipeline writes its stored messages in the registry's language; these tests read
+    them in English."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -45,7 +45,7 @@ def test_a_file_sent_through_the_api_is_applied_by_a_worker(workers, member, oth
 
     upload_id = _send(client, csv_bytes([row("w-1"), row("w-2", "WHITE", "GOOD_REPAYMENT")]))
 
-    assert wait_for(lambda: _state(upload_id) == UploadState.SUCCEEDED, 60), Upload.objects.get(pk=upload_id).message
+    assert wait_for(lambda: _state(upload_id) == UploadState.SUCCEEDED, 180), Upload.objects.get(pk=upload_id).message
     upload = Upload.objects.get(pk=upload_id)
     assert (upload.created, upload.attempts, upload.file_path) == (2, 1, "")
     assert lookup(other_member, subject("w-1"))["status"] == "BLACK"
@@ -70,7 +70,7 @@ def test_a_worker_killed_mid_apply_leaves_nothing_and_the_retried_job_succeeds_o
         doomed = workers.start()
         upload_id = _send(client, content)
         # The worker is inside the apply transaction: entries merged, waiting at the consensus step.
-        assert wait_for(lambda: someone_waits_for_consensus_locks(session), 60), Upload.objects.get(pk=upload_id)
+        assert wait_for(lambda: someone_waits_for_consensus_locks(session), 180), Upload.objects.get(pk=upload_id)
         assert _state(upload_id) == UploadState.APPLYING
         assert _entries(member) == before  # no partial change is visible
 
@@ -78,11 +78,11 @@ def test_a_worker_killed_mid_apply_leaves_nothing_and_the_retried_job_succeeds_o
         doomed.wait(timeout=10)
     # The locks are released; the dead worker's session ends and its transaction rolls back.
 
-    assert wait_for(lambda: uploads_watchdog(stall_seconds=0).requeued == 1, 30)
+    assert wait_for(lambda: uploads_watchdog(stall_seconds=0).requeued == 1, 90)
     assert _entries(member) == before and ConsensusHistory.objects.count() == history_before
     workers.start()
 
-    assert wait_for(lambda: _state(upload_id) == UploadState.SUCCEEDED, 60), Upload.objects.get(pk=upload_id).message
+    assert wait_for(lambda: _state(upload_id) == UploadState.SUCCEEDED, 180), Upload.objects.get(pk=upload_id).message
     upload = Upload.objects.get(pk=upload_id)
     assert (upload.attempts, upload.created, upload.updated, upload.invalid) == (2, 35, 5, 0)
     assert set(Entry.objects.filter(member=member).values_list("reason", flat=True)) == {"WRITE_OFF"}
