@@ -155,11 +155,13 @@ class LookupRecord(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     batch_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField()
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    # The composite indexes below lead with region, member and hash_key; single-column
+    # indexes on them would only slow down the bulk insert of a batch's records.
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", db_index=False)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+", db_index=False)
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     api_key_prefix = models.CharField(max_length=8, blank=True, default="")
-    hash_key = models.ForeignKey(HashKey, on_delete=models.PROTECT, related_name="+")
+    hash_key = models.ForeignKey(HashKey, on_delete=models.PROTECT, related_name="+", db_index=False)
     id_type = models.CharField(max_length=6, choices=IdType.choices)
     subject_hash = models.BinaryField(max_length=32)
     purpose = models.CharField(max_length=13, choices=LookupPurpose.choices)
