@@ -29,24 +29,15 @@ from lenders.permissions import Perm
 from registry.choices import REASON_COLUMNS, ConsensusCause, ConsensusStatus, IdType, LookupPurpose
 from registry.services.consensus import consensus_recompute_subjects
 from registry.services.entry_rules import parse_subject_hash
+from registry.sql.consensus import CONSENSUS_FIELDS
 
 MAX_BATCH = 10_000
 _CONSENT_MAX = 64
 _KEY_CACHE_SECONDS = 10.0
 _key_cache: dict[int, tuple[float, dict[str, HashKey], HashKey]] = {}
 
-_CONSENSUS_COLUMNS = (
-    "status",
-    "black_score",
-    "black_members",
-    "white_members",
-    *REASON_COLUMNS.values(),
-    "latest_black_event_date",
-    "conflict",
-    "disputed",
-    "valid_until",
-    "updated_at",
-)
+# The stored consensus fields (the engine's own list) and when the record last changed.
+_CONSENSUS_COLUMNS = (*CONSENSUS_FIELDS, "updated_at")
 _SELECT = ", ".join(f"c.{name}" for name in _CONSENSUS_COLUMNS) + ", e.id, e.list, e.reason, e.event_date, e.state"
 
 

@@ -31,7 +31,7 @@ from registry.choices import BLACK_REASONS, REASON_COLUMNS, ConsensusStatus, Ent
 
 _LOCK_NAMESPACE = 0x52454731  # "REG1": the advisory lock space of consensus buckets
 # Consensus fields compared to decide whether a record changed.
-_FIELDS = (
+CONSENSUS_FIELDS = (
     "status",
     "black_score",
     "black_members",
@@ -73,7 +73,7 @@ def _match(a: str, b: str) -> str:
 
 # A subject whose stored record differs from its recomputation, or that should have a record
 # and has none. A missing record of a CLEAR subject is what "never seen" looks like: no difference.
-_DIFFERS = " OR ".join(f"c.{name} IS DISTINCT FROM n.{name}" for name in _FIELDS)
+_DIFFERS = " OR ".join(f"c.{name} IS DISTINCT FROM n.{name}" for name in CONSENSUS_FIELDS)
 
 
 def _prepare(
@@ -262,18 +262,19 @@ def recompute(
             WHERE d.record_id IS NULL OR d.old_status <> d.status OR d.old_score <> d.black_score""",
             [now, cause, cause_ref[:64]],
         )
-        assignments = ", ".join(f"{name} = d.{name}" for name in _FIELDS)
+        assignments = ", ".join(f"{name} = d.{name}" for name in CONSENSUS_FIELDS)
         cursor.execute(
             f"""UPDATE registry_consensusrecord SET {assignments}, updated_at = %s
             FROM _cons_diff d WHERE registry_consensusrecord.id = d.record_id""",
             [now],
         )
         changed = cursor.rowcount
-        columns = ", ".join(_FIELDS)
+        columns = ", ".join(CONSENSUS_FIELDS)
+        values = ", ".join("d." + name for name in CONSENSUS_FIELDS)
         cursor.execute(
             f"""INSERT INTO registry_consensusrecord
                 (region_id, hash_key_id, id_type, subject_hash, {columns}, updated_at)
-            SELECT d.region_id, d.hash_key_id, d.id_type, d.subject_hash, {", ".join("d." + f for f in _FIELDS)}, %s
+            SELECT d.region_id, d.hash_key_id, d.id_type, d.subject_hash, {values}, %s
             FROM _cons_diff d WHERE d.record_id IS NULL""",
             [now],
         )
