@@ -5,15 +5,23 @@ from lenders.choices import BlackReason, WhiteReason
 
 __all__ = [
     "BLACK_REASONS",
+    "DISPUTE_ACTIVE_STATES",
     "WHITE_REASONS",
+    "ArbitrationDecision",
     "BlackReason",
     "ConsensusCause",
     "ConsensusStatus",
+    "DisputeDecision",
+    "DisputeGrounds",
+    "DisputeItemState",
+    "DisputeState",
     "EntryState",
     "ErrorPolicy",
+    "EvidenceParty",
     "IdType",
     "ListKind",
     "LookupPurpose",
+    "NotificationKind",
     "UploadMode",
     "UploadState",
     "WhiteReason",
@@ -95,3 +103,61 @@ WHITE_REASONS = frozenset(WhiteReason.values)
 REASONS_BY_LIST = {ListKind.BLACK.value: BLACK_REASONS, ListKind.WHITE.value: WHITE_REASONS}
 # The order of the reason-count columns of a consensus record.
 REASON_COLUMNS = {code: f"n_{code.lower()}" for code in (*BlackReason.values, *WhiteReason.values)}
+
+
+class DisputeGrounds(models.TextChoices):
+    NOT_ME = "NOT_ME", _("Not me: identity misuse")
+    REPAID = "REPAID", _("Repaid")
+    WRONG_DETAILS = "WRONG_DETAILS", _("Wrong details")
+    EXPIRED = "EXPIRED", _("Past retention")
+    OTHER = "OTHER", _("Other")
+
+
+class DisputeState(models.TextChoices):
+    OPEN = "OPEN", _("Open")
+    RESOLVED = "RESOLVED", _("Resolved")
+    ESCALATED = "ESCALATED", _("Escalated")
+    ARBITRATED = "ARBITRATED", _("Arbitrated")
+
+
+# A dispute in one of these states flags its subject ``disputed`` and blocks a second filing.
+DISPUTE_ACTIVE_STATES = frozenset({DisputeState.OPEN, DisputeState.ESCALATED})
+
+
+class DisputeItemState(models.TextChoices):
+    OPEN = "OPEN", _("Awaiting an answer")
+    CONFIRMED = "CONFIRMED", _("Confirmed")
+    CORRECTED = "CORRECTED", _("Corrected")
+    WITHDRAWN = "WITHDRAWN", _("Withdrawn")
+    LAPSED = "LAPSED", _("Lapsed")
+    UPHELD = "UPHELD", _("Upheld by arbitration")
+    REMOVED = "REMOVED", _("Removed by arbitration")
+
+
+class DisputeDecision(models.TextChoices):
+    """A respondent's answer to its item."""
+
+    CONFIRM = "CONFIRM", _("Confirm the entry")
+    CORRECT = "CORRECT", _("Correct the entry")
+    WITHDRAW = "WITHDRAW", _("Withdraw the entry")
+
+
+class ArbitrationDecision(models.TextChoices):
+    UPHOLD = "UPHOLD", _("Uphold the entry")
+    REMOVE = "REMOVE", _("Remove the entry")
+
+
+class EvidenceParty(models.TextChoices):
+    FILER = "FILER", _("Filer")
+    RESPONDENT = "RESPONDENT", _("Respondent")
+    OPERATOR = "OPERATOR", _("Operator")
+
+
+class NotificationKind(models.TextChoices):
+    DISPUTE_FILED = "DISPUTE_FILED", _("A dispute needs your answer")
+    DEADLINE_REMINDER = "DEADLINE_REMINDER", _("A dispute deadline is near")
+    ITEM_ANSWERED = "ITEM_ANSWERED", _("A dispute item was answered")
+    ITEM_LAPSED = "ITEM_LAPSED", _("A dispute item lapsed")
+    DISPUTE_RESOLVED = "DISPUTE_RESOLVED", _("A dispute was resolved")
+    DISPUTE_ESCALATED = "DISPUTE_ESCALATED", _("A dispute was escalated")
+    DISPUTE_ARBITRATED = "DISPUTE_ARBITRATED", _("A dispute was arbitrated")

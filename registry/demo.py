@@ -14,13 +14,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from stdnum.cn import ric
 
+from core.errors import Conflict
 from lenders.actors import Actor
 from lenders.key_encryption import decrypt_key
 from lenders.models import ApiKey, Member, Region, User
 from lenders.permissions import Perm
 from registry.choices import UPLOAD_TERMINAL_STATES, ErrorPolicy, UploadMode, UploadState
 from registry.generation import EntryRowGenerator, region_hasher, write_csv
-from registry.models import Upload
+from registry.models import Dispute, Upload
 from registry.services.entries import entry_submit
 from registry.uploads import receiving
 from registry.uploads.services import upload_process, upload_receive
@@ -100,17 +101,24 @@ def load_demo_entries(*, region: Region, members: list[Member]) -> dict[str, int
     actors = {i: Actor(region=region, member=m, permissions=frozenset(Perm)) for i, m in enumerate(members)}
     for row in _rows(len(members)):
         hashed = hasher.hash("RIC", row.raw)
-        outcome = entry_submit(
-            actor=actors[row.member],
-            data={
-                "id_type": "RIC",
-                "subject_hash": hashed.subject_hash,
-                "list": row.list,
-                "reason": row.reason,
-                "event_date": row.event_date,
-                "reference": f"DEMO-{zlib.crc32(row.raw.encode()) % 100000:05d}",
-            },
-        )
+        try:
+            outcome = entry_submit(
+                actor=actors[row.member],
+                data={
+                    "id_type": "RIC",
+                    "subject_hash": hashed.subject_hash,
+                    "list": row.list,
+                    "reason": row.reason,
+                    "event_date": row.event_date,
+                    "reference": f"DEMO-{zlib.crc32(row.raw.encode()) % 100000:05d}",
+                },
+            )
+        except Conflict as refused:
+            # A demo dispute removed this entry (load_demo_disputes): on a rerun it stays removed.
+            if refused.code != "relist_blocked":
+                raise
+            counts["relist_blocked"] = counts.get("relist_blocked", 0) + 1
+            continue
         counts[outcome.result] = counts.get(outcome.result, 0) + 1
     return counts
 
@@ -204,4 +212,121 @@ def load_demo_uploads(*, region: Region, members: list[Member]) -> list[dict[str
                 "invalid": upload.invalid,
             }
         )
+    return shown
+
+
+# -- disputes ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoDispute:
+    """A dispute on the first generated subject listed BLACK by exactly the ``respondents``."""
+
+    respondents: tuple[int, ...]
+    filer: int
+    filed_days_ago: int
+    grounds: str
+    statement: str
+    # (respondent, decision, note, days after filing) in order; then an escalation, if any.
+    answers: tuple[tuple[int, str, str, int], ...]
+    escalate_days_after_filing: int | None = None
+
+
+DEMO_DISPUTES = [
+    # Open, with days left: 南山 has confirmed, 前海 has still to answer (qh_analyst's inbox).
+    DemoDispute(
+        respondents=(0, 1),
+        filer=2,
+        filed_days_ago=6,
+        grounds="NOT_ME",
+        statement="申请人称身份证于2024年遗失，名下贷款系他人冒用办理，已提供派出所报案回执。",
+        answers=((1, "CONFIRM", "核对借款合同与面签影像，借款人为本人，逾期属实。", 2),),
+    ),
+    # Resolved: 前海 withdrew its entry (removed; relisting blocked for 30 days).
+    DemoDispute(
+        respondents=(0,),
+        filer=1,
+        filed_days_ago=12,
+        grounds="REPAID",
+        statement="申请人称已于2025年12月结清全部欠款，附结清证明。",
+        answers=((0, "WITHDRAW", "经核实已结清，系我司未及时更新名单，撤回该条目。", 3),),
+    ),
+    # Escalated: 南山 confirmed, 前海 (the filer) took it to the operator.
+    DemoDispute(
+        respondents=(1,),
+        filer=0,
+        filed_days_ago=25,
+        grounds="WRONG_DETAILS",
+        statement="申请人称逾期天数计算有误，实际逾期不足90天。",
+        answers=((1, "CONFIRM", "系统记录逾期117天，维持原报送。", 4),),
+        escalate_days_after_filing=17,
+    ),
+]
+
+
+def _demo_dispute_subjects(members: int) -> list[str | None]:
+    """The raw number each demo dispute is about: generated subjects, never a showcase one."""
+    showcase = {raw for raw, _entries, _shows in SHOWCASE}
+    black: dict[str, set[int]] = {}
+    for row in _rows(members):
+        if row.raw not in showcase:
+            black.setdefault(row.raw, set())
+            if row.list == "BLACK":
+                black[row.raw].add(row.member)
+    chosen: list[str | None] = []
+    for spec in DEMO_DISPUTES:
+        found = next(
+            (raw for raw, holders in black.items() if holders == set(spec.respondents) and raw not in chosen), None
+        )
+        chosen.append(found)
+    return chosen
+
+
+def load_demo_disputes(*, region: Region, members: list[Member]) -> list[dict[str, object]]:
+    """File and answer the demo disputes through the dispute services, dated in the past so that
+    they show days left and an escalation. Idempotent: a subject that has a dispute is left alone."""
+    from registry.services.disputes import dispute_escalate, dispute_file, dispute_item_respond
+
+    if len(members) < 3:
+        return []
+    key = region.current_hash_key
+    hasher = SubjectHasher(decrypt_key(key.encrypted_key), key.key_id)
+    actors = [Actor(region=region, member=m, permissions=frozenset(Perm)) for m in members]
+    today = timezone.localdate()
+    shown: list[dict[str, object]] = []
+    for spec, raw in zip(DEMO_DISPUTES, _demo_dispute_subjects(len(members)), strict=True):
+        if raw is None:
+            continue
+        subject_hash = hasher.hash("RIC", raw).subject_hash
+        dispute = Dispute.objects.filter(hash_key=key, id_type="RIC", subject_hash=bytes.fromhex(subject_hash)).first()
+        if dispute is None:
+            filed_on = today - datetime.timedelta(days=spec.filed_days_ago)
+            dispute = dispute_file(
+                actor=actors[spec.filer],
+                id_type="RIC",
+                subject_hash=subject_hash,
+                grounds=spec.grounds,
+                statement=spec.statement,
+                consent_reference=f"DEMO-CONSENT-{zlib.crc32(raw.encode()) % 10000:04d}",
+                today=filed_on,
+            )
+            for respondent, decision, note, after in spec.answers:
+                item = dispute.items.get(respondent=members[respondent])
+                dispute_item_respond(
+                    actor=actors[respondent],
+                    dispute_id=dispute.pk,
+                    item_id=item.pk,
+                    decision=decision,
+                    note=note,
+                    today=filed_on + datetime.timedelta(days=after),
+                )
+            if spec.escalate_days_after_filing is not None:
+                dispute_escalate(
+                    actor=actors[spec.filer],
+                    dispute_id=dispute.pk,
+                    reason="我司认为逾期天数应自宽限期届满起算，请运营方裁决。",
+                    today=filed_on + datetime.timedelta(days=spec.escalate_days_after_filing),
+                )
+            dispute.refresh_from_db()
+        shown.append({"dispute": dispute.pk, "state": dispute.state, "raw": raw, "filer": members[spec.filer].pk})
     return shown

@@ -1,22 +1,31 @@
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.db import models
 from django.db.models import Q
 
-from lenders.models import HashKey, Member, Region, User
+from lenders.models import HashKey, Member, Operator, Region, User
 from registry.choices import (
     BLACK_REASONS,
+    DISPUTE_ACTIVE_STATES,
     UPLOAD_RESENDABLE_STATES,
     WHITE_REASONS,
+    ArbitrationDecision,
     ConsensusCause,
     ConsensusStatus,
+    DisputeDecision,
+    DisputeGrounds,
+    DisputeItemState,
+    DisputeState,
     EntryState,
     ErrorPolicy,
+    EvidenceParty,
     IdType,
     ListKind,
     LookupPurpose,
+    NotificationKind,
     UploadMode,
     UploadState,
 )
@@ -190,7 +199,12 @@ class RelistBlock(models.Model):
     id_type = models.CharField(max_length=6, choices=IdType.choices)
     subject_hash = models.BinaryField(max_length=32)
     until = models.DateField()
+    # The dispute item whose outcome removed the entry (null for blocks made by hand).
+    dispute_item = models.ForeignKey(
+        "DisputeItem", null=True, blank=True, on_delete=models.PROTECT, related_name="relist_blocks"
+    )
     lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -335,3 +349,195 @@ class UploadError(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line} {self.column} {self.code}"
+
+
+# -- disputes (disputes.md) ---------------------------------------------------------------------
+
+
+class Dispute(models.Model):
+    """A challenge, filed by a member or the operator for a subject, to the counted BLACK
+    entries of that subject (``disputes.md``). Filing fans out to one ``DisputeItem`` per such
+    entry; the filer never learns who the respondents are. At most one dispute per subject is
+    ``OPEN`` or ``ESCALATED`` at a time, and while one is the subject's consensus is
+    ``disputed``."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    # Exactly one of the two: the member that filed, or the region's operator.
+    filer_member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="disputes_filed"
+    )
+    filer_operator = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    filed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    filed_by_key = models.CharField(max_length=8, blank=True, default="")
+    hash_key = models.ForeignKey(HashKey, on_delete=models.PROTECT, related_name="+")
+    id_type = models.CharField(max_length=6, choices=IdType.choices)
+    subject_hash = models.BinaryField(max_length=32)
+    grounds = models.CharField(max_length=13, choices=DisputeGrounds.choices)
+    statement = models.TextField()
+    consent_reference = models.CharField(max_length=64, blank=True, default="")
+    state = models.CharField(max_length=10, choices=DisputeState.choices, default=DisputeState.OPEN)
+    # Dates are days in Asia/Shanghai: the deadlines and the escalation window count them.
+    filed_on = models.DateField()
+    resolved_on = models.DateField(null=True, blank=True)
+    escalation_reason = models.TextField(blank=True, default="")
+    escalated_on = models.DateField(null=True, blank=True)
+    arbitrated_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hash_key", "id_type", "subject_hash"],
+                condition=Q(state__in=sorted(DISPUTE_ACTIVE_STATES)),
+                name="dispute_one_open_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(filer_member__isnull=False, filer_operator__isnull=True)
+                | Q(filer_member__isnull=True, filer_operator__isnull=False),
+                name="dispute_one_filer",
+            ),
+            models.CheckConstraint(condition=Q(state__in=DisputeState.values), name="dispute_state_valid"),
+            models.CheckConstraint(condition=Q(grounds__in=DisputeGrounds.values), name="dispute_grounds_valid"),
+            models.CheckConstraint(condition=Q(id_type__in=IdType.values), name="dispute_id_type_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["hash_key", "id_type", "subject_hash"], name="dispute_subject_idx"),
+            models.Index(fields=["region", "state"], name="dispute_region_state_idx"),
+            models.Index(fields=["filer_member", "state"], name="dispute_filer_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"dispute {self.pk} {self.id_type}:{bytes(self.subject_hash).hex()[:12]} {self.state}"
+
+    @property
+    def subject_hash_hex(self) -> str:
+        return bytes(self.subject_hash).hex()
+
+    @property
+    def escalation_ends_on(self) -> datetime.date | None:
+        """The last day the filer may escalate (``escalation_days`` after the resolution)."""
+        if self.resolved_on is None:
+            return None
+        return self.resolved_on + datetime.timedelta(days=self.region.escalation_days)
+
+
+class DisputeItem(models.Model):
+    """One counted BLACK entry under a dispute, addressed to the entry's member (the
+    respondent), who answers it by its ``deadline`` day; unanswered, it lapses in the subject's
+    favour. An escalated item is then decided by the operator."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="items")
+    entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="dispute_items")
+    respondent = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="dispute_items")
+    state = models.CharField(max_length=9, choices=DisputeItemState.choices, default=DisputeItemState.OPEN)
+    # The last day (Asia/Shanghai) on which the respondent may answer.
+    deadline = models.DateField()
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=8, choices=DisputeDecision.choices, blank=True, default="")
+    note = models.TextField(blank=True, default="")
+    # CORRECT: the entry's fields before and after, {"reason": [old, new], ...}.
+    corrected = models.JSONField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    answered_by_key = models.CharField(max_length=8, blank=True, default="")
+    arbitration_decision = models.CharField(max_length=6, choices=ArbitrationDecision.choices, blank=True, default="")
+    arbitration_reason = models.TextField(blank=True, default="")
+    arbitrated_at = models.DateTimeField(null=True, blank=True)
+    arbitrated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["dispute", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dispute", "entry"], name="disputeitem_one_per_entry"),
+            models.CheckConstraint(condition=Q(state__in=DisputeItemState.values), name="disputeitem_state_valid"),
+            models.CheckConstraint(
+                condition=Q(decision="") | Q(decision__in=DisputeDecision.values), name="disputeitem_decision_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(arbitration_decision="") | Q(arbitration_decision__in=ArbitrationDecision.values),
+                name="disputeitem_arbitration_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["respondent", "state", "deadline"], name="disputeitem_inbox_idx"),
+            models.Index(fields=["state", "deadline"], name="disputeitem_deadline_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.pk} of dispute {self.dispute_id} {self.state}"
+
+    def days_left(self, today: datetime.date | None = None) -> int:
+        """Days until the deadline day (0 on the day itself, negative once it has passed)."""
+        from django.utils import timezone
+
+        return (self.deadline - (today or timezone.localdate())).days
+
+
+def _evidence_path(instance: DisputeEvidence, filename: str) -> str:
+    # Never the sender's name: a random one, so that no URL or path can be guessed.
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(instance.content_type, "bin")
+    return f"disputes/evidence/{uuid.uuid4().hex}{uuid.uuid4().hex}.{extension}"
+
+
+class DisputeEvidence(models.Model):
+    """A file supporting a dispute (PDF, JPEG or PNG, at most 10 MiB, its type found from its
+    content). Stored under a random name and served only to the parties and the operator,
+    through a view that checks who asks; never from a public media URL."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="evidence")
+    party = models.CharField(max_length=10, choices=EvidenceParty.choices)
+    uploaded_by_member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_by_key = models.CharField(max_length=8, blank=True, default="")
+    file = models.FileField(upload_to=_evidence_path, max_length=200)
+    content_type = models.CharField(max_length=20)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # The sender's file name without any path, cleaned, for display only.
+    original_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "dispute evidence"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(content_type__in=["application/pdf", "image/jpeg", "image/png"]),
+                name="evidence_type_allowed",
+            ),
+            models.CheckConstraint(condition=Q(party__in=EvidenceParty.values), name="evidence_party_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"evidence {self.pk} of dispute {self.dispute_id}"
+
+
+class Notification(models.Model):
+    """One message of a person's portal inbox about a dispute (also sent by e-mail). The text
+    is composed when shown, from ``kind`` and ``params``, in the reader's language."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="notifications")
+    item = models.ForeignKey(DisputeItem, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    params = models.JSONField(default=dict, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at", "created_at"], name="notification_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"
+
+    @property
+    def text(self) -> str:
+        from registry.services.dispute_notifications import notification_text
+
+        return notification_text(self)

@@ -27,7 +27,14 @@ from typing import Any
 from django.db import connection
 
 from lenders.models import Region
-from registry.choices import BLACK_REASONS, REASON_COLUMNS, ConsensusStatus, EntryState, ListKind
+from registry.choices import (
+    BLACK_REASONS,
+    DISPUTE_ACTIVE_STATES,
+    REASON_COLUMNS,
+    ConsensusStatus,
+    EntryState,
+    ListKind,
+)
 
 _LOCK_NAMESPACE = 0x52454731  # "REG1": the advisory lock space of consensus buckets
 # Consensus fields compared to decide whether a record changed.
@@ -47,8 +54,10 @@ _KEY_MATCH = "{a}.hash_key_id = {b}.hash_key_id AND {a}.id_type = {b}.id_type AN
 
 def disputed_sql(subject: str) -> str:
     """Whether the subject of row ``subject`` (an alias with hash_key_id, id_type, subject_hash)
-    has an open dispute. The disputes feature replaces this; until then no subject is."""
-    return "FALSE"
+    has an ``OPEN`` or ``ESCALATED`` dispute (``consensus.md``: the ``disputed`` flag). The
+    partial unique index of open disputes answers it with one probe per subject."""
+    states = ", ".join(f"'{state}'" for state in sorted(DISPUTE_ACTIVE_STATES))
+    return f"EXISTS (SELECT 1 FROM registry_dispute dd WHERE {_match('dd', subject)} AND dd.state IN ({states}))"
 
 
 @dataclass(frozen=True)
