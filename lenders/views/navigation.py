@@ -12,6 +12,7 @@ Slots not taken yet (``lookups``, ``entries``, ``uploads``, ``disputes``, ``audi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.urls import reverse
@@ -28,6 +29,7 @@ SLOTS: dict[str, int] = {
     "entries": 30,  # Perm.ENTRY_READ
     "uploads": 40,  # Perm.UPLOAD_READ
     "disputes": 50,  # Perm.DISPUTE_READ or Perm.DISPUTE_READ_ALL
+    "notifications": 55,  # the person's own messages (with the unread count)
     "members": 60,  # Perm.MEMBER_READ
     "staff": 70,  # Perm.STAFF_MANAGE
     "api_keys": 80,  # Perm.API_KEY_MANAGE
@@ -44,6 +46,10 @@ class NavItem:
     url_name: str
     # Shown when the actor holds any of these (no perms: every signed-in actor).
     perms: tuple[Perm, ...] = field(default_factory=tuple)
+    # A number shown next to the label (0: none), e.g. unread messages; runs on every page,
+    # so it must be one cheap query at most.
+    badge: Callable[[Actor], int] | None = None
+    badge_label: str | Promise = ""
 
     def visible_to(self, actor: Actor) -> bool:
         return not self.perms or any(actor.can(perm) for perm in self.perms)
@@ -55,6 +61,8 @@ class NavLink:
     label: str | Promise
     url: str
     current: bool
+    badge: int = 0
+    badge_label: str | Promise = ""
 
 
 _ITEMS: dict[str, NavItem] = {}
@@ -75,7 +83,12 @@ def nav_for(actor: Actor, path: str) -> list[NavLink]:
             continue
         url = reverse(item.url_name)
         current = path == url if url == "/" else path.startswith(url)
-        links.append(NavLink(slot=item.slot, label=item.label, url=url, current=current))
+        badge = item.badge(actor) if item.badge is not None else 0
+        links.append(
+            NavLink(
+                slot=item.slot, label=item.label, url=url, current=current, badge=badge, badge_label=item.badge_label
+            )
+        )
     return links
 
 

@@ -31,6 +31,7 @@ from lenders.selectors import members_visible_to
 from lenders.views.access import PortalRequest, call_service, portal_view
 from registry.choices import REASON_COLUMNS, ConsensusCause, IdType, ListKind, LookupPurpose
 from registry.models import ConsensusHistory, ConsensusRecord, Entry, LookupRecord
+from registry.selectors.dispute_pages import relist_blocks_on_subject
 from registry.selectors.operator_region import region_hash_keys
 from registry.selectors.subjects import SubjectView, subject_for_operator
 
@@ -255,5 +256,9 @@ def subject_detail(request: PortalRequest, id_type: str, subject_hash: str) -> H
         "lookups_query": lookups_query,
         "lookup_rows": _lookup_rows(list(lookups_page.object_list)),
         "can_read_members": actor.can(Perm.MEMBER_READ),
+        "relist_blocks": relist_blocks_on_subject(
+            actor, hash_key=view.hash_key, id_type=view.id_type, subject_hash=view.subject_hash
+        ),
+        "can_lift_blocks": actor.can(Perm.RELIST_BLOCK_LIFT),
     }
     return render(request, "registry/operator/subject_detail.html", context)
