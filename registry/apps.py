@@ -18,7 +18,11 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from lenders import hooks
         from registry.services import consensus_hooks
-        from registry.views import member_nav, operator_nav  # noqa: F401 (register navigation entries)
+        from registry.views import (  # noqa: F401 (register navigation entries)
+            dashboard_sections,
+            member_nav,
+            operator_nav,
+        )
 
         connection_created.connect(_sqlite_functions, dispatch_uid="registry_sqlite_functions")
         hooks.member_counting_changed.append(consensus_hooks.recompute_member_subjects)

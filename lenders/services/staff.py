@@ -159,3 +159,18 @@ def staff_change_password(*, user: User, old_password: str, new_password: str, a
     region_id = org.region_id if org is not None else None
     audit_record(actor=actor, action="staff.password_change", obj=user, region_id=region_id)
     return user
+
+
+@transaction.atomic
+def staff_reset_password(*, user: User, new_password: str, actor: Actor) -> User:
+    """A person sets a new password through the link of a reset e-mail (the link's token,
+    checked by the caller, stands in for the old password)."""
+    errors = _password_errors(new_password, user)
+    if errors:
+        raise InvalidInput(_("The password was not changed."), details={"new_password1": errors})
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    org = user.member or user.operator
+    region_id = org.region_id if org is not None else None
+    audit_record(actor=actor, action="staff.password_reset", obj=user, region_id=region_id)
+    return user

@@ -4,6 +4,11 @@ The page's script checks and hashes the number in the browser; the form posts on
 type, the hash, the key it was hashed with, the purpose and the consent reference. The
 server calls ``lookup_subject`` (which records the lookup) and shows the result card.
 Without JavaScript the page says so and takes a hash typed directly.
+
+Batch mode (``static/registry/lookup-batch.js``) takes up to ``PORTAL_BATCH_MAX`` pasted or
+file-read numbers, hashes them in the browser and posts only the hashes to the API's batch
+lookup (``POST /api/v1/lookups/batch``, signed in through the session, so the same service and
+the same lookup records as a machine's batch). This view only gives it its labels.
 """
 
 from __future__ import annotations
@@ -14,16 +19,24 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from core.errors import InvalidInput
 from lenders.permissions import Perm
 from lenders.views.access import PortalRequest, call_service, portal_view
-from registry.choices import BLACK_REASONS, REASON_COLUMNS, EntryState, IdType, ListKind
+from registry.choices import BLACK_REASONS, REASON_COLUMNS, EntryState, IdType, ListKind, LookupPurpose
 from registry.services.lookups import lookup_subject
-from registry.views.forms import LookupForm, hashing_context, reason_label
+from registry.views.forms import REASON_LABELS, LookupForm, hashing_context, reason_label
+
+# The portal's batch is for a desk, not a nightly job (which uses the API with its 10,000).
+PORTAL_BATCH_MAX = 1000
+# Where "file a dispute" goes, once the disputes pages exist (the first name that resolves).
+DISPUTE_NEW_URL_NAMES = ("registry:member-dispute-new", "member-dispute-new")
 
 # What each status means, beside its badge (registry/member/lookups/_status_badge.html: colour,
 # symbol and word, so that the status is never told by colour alone).
@@ -126,6 +139,76 @@ def _lookup_subject(**kwargs: Any) -> dict[str, Any]:
         raise InvalidInput(exc.message, code=exc.code, details=details) from exc
 
 
+STATUS_LOOKS: dict[str, tuple[str, str]] = {
+    # status: (css class, symbol) as in registry/member/lookups/_status_badge.html
+    "BLACK": ("status-black", "■"),
+    "WATCH": ("status-watch", "▲"),
+    "WHITE": ("status-white", "●"),
+    "CLEAR": ("status-clear", "○"),
+}
+
+
+def dispute_new_url(id_type: str, subject_hash: str) -> str:
+    """The page that files a dispute on this subject, or "" while the portal has none."""
+    for name in DISPUTE_NEW_URL_NAMES:
+        try:
+            base = reverse(name)
+        except NoReverseMatch:
+            continue
+        return f"{base}?{urlencode({'id_type': id_type, 'subject_hash': subject_hash})}"
+    return ""
+
+
+def batch_labels() -> dict[str, Any]:
+    """Everything the batch script shows, in the reader's language."""
+    status_labels = {
+        "BLACK": _("Black list"),
+        "WATCH": _("Watch (grey list)"),
+        "WHITE": _("White list"),
+        "CLEAR": _("No record"),
+    }
+    return {
+        "statuses": {
+            code: {"label": str(label), "css": STATUS_LOOKS[code][0], "symbol": STATUS_LOOKS[code][1]}
+            for code, label in status_labels.items()
+        },
+        "reasons": {code: str(label) for code, label in REASON_LABELS.items()},
+        "lists": {code: str(label) for code, label in ListKind.choices},
+        "entry_states": {code: str(label) for code, label in EntryState.choices},
+        "id_types": {code: str(label) for code, label in IdType.choices},
+        "columns": {
+            "line": _("Line"),
+            "id_type": _("ID type"),
+            "number": _("Number"),
+            "status": _("Status"),
+            "score": _("Black score"),
+            "black_members": _("Black members"),
+            "white_members": _("White members"),
+            "reasons": _("Reasons"),
+            "flags": _("Flags"),
+            "own_entry": _("Your entry"),
+            "consensus_updated_at": _("Status computed at"),
+            "subject_hash": _("Subject hash"),
+        },
+        "text": {
+            "conflict": _("Conflict"),
+            "disputed": _("Disputed"),
+            "none": _("None"),
+            "no_entry": _("None"),
+            "hashing": _("Hashing %(done)s of %(total)s numbers in this browser…"),
+            "sending": _("Looking up %(total)s hashes…"),
+            "done": _("%(total)s subjects looked up; %(invalid)s lines not sent."),
+            "nothing": _("Paste or choose at least one number."),
+            "too_many": _("At most %(max)s numbers at a time; this list has %(count)s."),
+            "invalid_title": _("Not sent: %(count)s lines are not valid numbers"),
+            "line": _("Line %(line)s"),
+            "failed": _("The lookup failed: %(message)s"),
+            "sort": _("Sort by this column"),
+            "file_failed": _("The file could not be read."),
+        },
+    }
+
+
 @portal_view(Perm.LOOKUP)
 @require_http_methods(["GET", "POST"])
 def lookup(request: PortalRequest) -> HttpResponse:
@@ -166,6 +249,12 @@ def lookup(request: PortalRequest) -> HttpResponse:
             "region": region,
             "decisive_reasons": [reason_label(code) for code in region.decisive_reasons],
             "can_read_entries": request.actor.can(Perm.ENTRY_READ),
+            "dispute_url": dispute_new_url(card.id_type, card.subject_hash) if card else "",
+            "batch_url": reverse("api-lookup-batch"),
+            "batch_max": PORTAL_BATCH_MAX,
+            "batch_labels": batch_labels(),
+            "purposes": LookupPurpose.choices,
+            "id_types": IdType.choices,
             **hashing_context(request.actor),
         },
     )
