@@ -54,6 +54,12 @@ class Region(models.Model):
     api_rate_per_minute = models.PositiveIntegerField(default=600)
     consent_reference_required = models.BooleanField(default=False)
 
+    # Data lifecycle (quality.md): a withdrawn, expired or removed entry is deleted this many
+    # days after it stopped counting (its audit events stay); lookup records are kept this
+    # many days, then deleted.
+    entry_purge_grace_days = models.PositiveIntegerField(default=90)
+    lookup_retention_days = models.PositiveIntegerField(default=1095)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -82,6 +88,7 @@ class Region(models.Model):
                 condition=Q(lookup_rate_per_minute__gte=1, upload_rate_per_hour__gte=1, api_rate_per_minute__gte=1),
                 name="region_rates_positive",
             ),
+            models.CheckConstraint(condition=Q(lookup_retention_days__gte=1), name="region_lookup_retention_ge_1"),
         ]
 
     def __str__(self) -> str:

@@ -38,6 +38,14 @@ def expire_entries() -> dict[str, object]:
     return {"as_of": today.isoformat(), "expired": expired}
 
 
+@shared_task(name="registry.tasks.purge_data", acks_late=True)
+def purge_data() -> dict[str, object]:
+    """Delete entries past their grace period and lookup records past retention (nightly)."""
+    from registry.services.purge import data_purge
+
+    return data_purge().as_dict()
+
+
 @shared_task(name="registry.tasks.process_upload", bind=True, acks_late=True, reject_on_worker_lost=True)
 def process_upload(self, upload_id: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """Validate and apply one upload (``csv.md``). Idempotent: an upload already over, or being
@@ -58,3 +66,25 @@ def watch_uploads() -> dict[str, int]:
     from registry.uploads.services import uploads_watchdog
 
     return uploads_watchdog().as_dict()
+
+
+@shared_task(name="registry.tasks.enforce_dispute_deadlines", acks_late=True)
+def enforce_dispute_deadlines() -> dict[str, object]:
+    """Daily: lapse the dispute items past their deadline day and send the reminders."""
+    from registry.services.disputes import dispute_deadlines_enforce
+
+    return dispute_deadlines_enforce(as_of=timezone.localdate())
+
+
+@shared_task(
+    name="registry.tasks.send_notification_emails",
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=60,
+    max_retries=5,
+)
+def send_notification_emails(notification_ids: list[int]) -> dict[str, int]:
+    """E-mail the dispute notifications not sent yet (a mail server that is down is retried)."""
+    from registry.services.dispute_notifications import notification_emails_send
+
+    return {"sent": notification_emails_send(notification_ids=notification_ids)}

@@ -40,6 +40,10 @@ POLICY_INT_RANGES: dict[str, tuple[int, int]] = {
     "lookup_rate_per_minute": (1, 1_000_000),
     "upload_rate_per_hour": (1, 100_000),
     "api_rate_per_minute": (1, 1_000_000),
+    # Data lifecycle: 0 purges a withdrawn entry at the next nightly run; lookup records are
+    # kept at least a month so that a subject can still ask who looked them up.
+    "entry_purge_grace_days": (0, 3650),
+    "lookup_retention_days": (30, 3650),
 }
 POLICY_BOOLS = ("suspend_disputed_entries", "count_suspended_members", "consent_reference_required")
 POLICY_FIELDS = (
@@ -246,5 +250,9 @@ def policy_summary(region: Region) -> dict[str, Any]:
             "upload_rate_per_hour": region.upload_rate_per_hour,
             "api_rate_per_minute": region.api_rate_per_minute,
             "consent_reference_required": region.consent_reference_required,
+        },
+        "data_lifecycle": {
+            "entry_purge_grace_days": region.entry_purge_grace_days,
+            "lookup_retention_days": region.lookup_retention_days,
         },
     }

@@ -129,6 +129,17 @@ POLICY_TEXT: dict[str, tuple[StrPromise, StrPromise]] = {
         gettext_lazy("Consent reference required"),
         gettext_lazy("Every lookup must name the borrower's consent (for example the signed authorisation's number)."),
     ),
+    "entry_purge_grace_days": (
+        gettext_lazy("Purge grace period (days)"),
+        gettext_lazy(
+            "A withdrawn or expired entry, or one past its retention, is deleted this many days after it stopped "
+            "counting. Its audit events stay."
+        ),
+    ),
+    "lookup_retention_days": (
+        gettext_lazy("Lookup record retention (days)"),
+        gettext_lazy("Who looked a subject up, when and why is kept this many days, then deleted (30 to 3650)."),
+    ),
 }
 
 # The page's sections; "severity_weights" stands for one input per black reason.
@@ -161,6 +172,11 @@ SECTIONS: tuple[tuple[str, Promise, tuple[str, ...]], ...] = (
         "api",
         gettext_lazy("API limits and lookups"),
         ("lookup_rate_per_minute", "upload_rate_per_hour", "api_rate_per_minute", "consent_reference_required"),
+    ),
+    (
+        "lifecycle",
+        gettext_lazy("Data retention"),
+        ("entry_purge_grace_days", "lookup_retention_days"),
     ),
 )
 

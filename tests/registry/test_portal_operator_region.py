@@ -38,6 +38,8 @@ def policy_form(region: Region, **changes: Any) -> dict[str, Any]:
         "lookup_rate_per_minute",
         "upload_rate_per_hour",
         "api_rate_per_minute",
+        "entry_purge_grace_days",
+        "lookup_retention_days",
     ):
         data[name] = str(getattr(region, name))
     for name in ("suspend_disputed_entries", "count_suspended_members", "consent_reference_required"):
