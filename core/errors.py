@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -66,6 +69,19 @@ class PayloadTooLarge(exceptions.APIException):
     default_detail = "The request body is larger than this endpoint accepts."
 
 
+class InsufficientStorage(exceptions.APIException):
+    """The disk filled up while a file was being received; nothing of it was kept."""
+
+    status_code = status.HTTP_507_INSUFFICIENT_STORAGE
+    default_code = "insufficient_storage"
+    default_detail = "The registry has no room to store this file now; nothing was kept. Try again later."
+
+
+# What the database driver raises while the server cannot be reached (restart, failover, a
+# dropped connection): a 503 the client retries, not a 500. Django's wrappers for every backend.
+DATABASE_OUTAGE = (OperationalError, InterfaceError)
+
+
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "unavailable"
@@ -104,6 +120,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, DATABASE_OUTAGE):
+        logger.warning("database unavailable in API view: %s", exc)
+        exc = ServiceUnavailable()
 
     # Imported here: rest_framework.views imports the authentication classes, which import this module.
     from rest_framework.views import exception_handler as drf_exception_handler
@@ -125,7 +144,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         response.data = error_body(str(code), _message_from(exc.detail))
     if isinstance(exc, exceptions.Throttled):
         response["Retry-After"] = str(max(1, math.ceil(getattr(exc, "wait", None) or 1)))
-    elif isinstance(exc, ServiceUnavailable):
+    elif isinstance(exc, ServiceUnavailable | InsufficientStorage):
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -153,7 +172,23 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    if isinstance(sys.exc_info()[1], DATABASE_OUTAGE):
+        return database_unavailable(request)
     return _error_page(request, 500, "server_error", gettext("An unexpected error occurred; it has been logged."))
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with ``Retry-After`` while the database cannot be reached (restarting, failing over).
+    The page is rendered without the request's context: its processors would ask the database."""
+    message = gettext("The registry is briefly unavailable; try again in a few seconds.")
+    if _is_api(request):
+        response: HttpResponse = JsonResponse(error_body("unavailable", message), status=503)
+    else:
+        response = HttpResponse(
+            render_to_string("errors/unavailable.html", {"message": message, "status_code": 503}), status=503
+        )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -70,19 +70,19 @@ class UploadTimingsOut(serializers.Serializer):
     def _between(start: Any, end: Any) -> float | None:
         return round((end - start).total_seconds(), 3) if start and end else None
 
-    @extend_schema_field(OpenApiTypes.FLOAT)
+    @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_waiting_seconds(self, upload: Upload) -> float | None:
         return self._between(upload.queued_at, upload.validating_at)
 
-    @extend_schema_field(OpenApiTypes.FLOAT)
+    @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_validating_seconds(self, upload: Upload) -> float | None:
         return self._between(upload.validating_at, upload.applying_at or upload.finished_at)
 
-    @extend_schema_field(OpenApiTypes.FLOAT)
+    @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_applying_seconds(self, upload: Upload) -> float | None:
         return self._between(upload.applying_at, upload.finished_at)
 
-    @extend_schema_field(OpenApiTypes.FLOAT)
+    @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_total_seconds(self, upload: Upload) -> float | None:
         return self._between(upload.created_at, upload.finished_at)
 

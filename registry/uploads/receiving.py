@@ -10,6 +10,7 @@ view and any portal form that accepts a file use it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -27,7 +28,7 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from core.errors import PayloadTooLarge
+from core.errors import InsufficientStorage, PayloadTooLarge
 from lenders.models import Region
 
 FILE_FIELD = "file"
@@ -41,6 +42,17 @@ def too_large(limit: int) -> PayloadTooLarge:
         detail=_("The file is larger than this region's upload limit of %(n)s bytes (upload_max_bytes).")
         % {"n": f"{limit:,}"},
         code="too_large",
+    )
+
+
+# The file system refusing more data: a full disk or an exhausted quota.
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def storage_full() -> InsufficientStorage:
+    return InsufficientStorage(
+        detail=_("The registry has no room to store this file now; nothing was kept. Try again later."),
+        code="insufficient_storage",
     )
 
 
@@ -105,7 +117,12 @@ class UploadStreamHandler(FileUploadHandler):
         if field_name != FILE_FIELD or self.received is not None:
             raise SkipFile()
         super().new_file(field_name, file_name, *args, **kwargs)
-        self.received = ReceivedFile(file_name, self.content_type or "", self.charset, self.content_type_extra)
+        try:
+            self.received = ReceivedFile(file_name, self.content_type or "", self.charset, self.content_type_extra)
+        except OSError as exc:
+            if exc.errno in _NO_SPACE:
+                raise storage_full() from exc
+            raise
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         if self.received is None or self._done:
@@ -113,7 +130,13 @@ class UploadStreamHandler(FileUploadHandler):
         if (self.received.size or 0) + len(raw_data) > self.limit:
             self._discard()
             raise too_large(self.limit)
-        self.received.append(raw_data)
+        try:
+            self.received.append(raw_data)
+        except OSError as exc:
+            self._discard()  # closing the temporary file deletes what was written of it
+            if exc.errno in _NO_SPACE:
+                raise storage_full() from exc
+            raise
         return None
 
     def file_complete(self, file_size: int) -> ReceivedFile | None:
@@ -174,7 +197,16 @@ def file_digest(file: UploadedFile) -> tuple[str, int]:
 def store(file: UploadedFile, *, member_id: int) -> str:
     """Save the file in the default storage under a random name (nothing the sender chose),
     in the member's folder; returns the storage name."""
-    return default_storage.save(f"uploads/{member_id}/{uuid.uuid4().hex}.upload", file)
+    name = f"uploads/{member_id}/{uuid.uuid4().hex}.upload"
+    try:
+        return default_storage.save(name, file)
+    except OSError as exc:
+        # Moving across file systems copies: a disk that fills up meanwhile leaves a partial file.
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        if exc.errno in _NO_SPACE:
+            raise storage_full() from exc
+        raise
 
 
 def discard(path: str) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 from registry.models import UploadError
 
 HEADER = ("line", "column", "code", "message", "value")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The full-width forms too: spreadsheets on Chinese desktops (Excel, WPS) read ＝ as = when an
+# input method typed it.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
 def spreadsheet_safe(value: Any) -> str:

@@ -34,7 +34,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.request import Request
 
-from core.errors import InvalidInput, PayloadTooLarge
+from core.errors import InsufficientStorage, InvalidInput, PayloadTooLarge
 from lenders.actors import Actor
 from lenders.api.throttling import RegionRateThrottle
 from lenders.models import Region
@@ -255,10 +255,11 @@ def _too_large_message(limit: int) -> str:
 
 
 def _receive(**kwargs: Any) -> tuple[Upload, bool]:
-    """``upload_receive``, its size refusal (413 in the API) as an error of the form's file."""
+    """``upload_receive``, its size and disk-full refusals (413, 507 in the API) as an error of
+    the form's file."""
     try:
         return upload_receive(**kwargs)
-    except PayloadTooLarge as exc:
+    except (PayloadTooLarge, InsufficientStorage) as exc:
         raise InvalidInput(str(exc.detail), details={"file": [str(exc.detail)]}) from exc
 
 
@@ -330,6 +331,8 @@ def _send(request: PortalRequest) -> HttpResponse:
         # Nothing was stored and nothing changes, so answering without the CSRF check is safe.
         limit = actor.region.upload_max_bytes if actor.region is not None else 0
         return _refused(request, _too_large_message(int(limit)), field="file", status=413)
+    except InsufficientStorage as exc:
+        return _refused(request, str(exc.detail), field="file", status=507)
     except MultiPartParserError:
         return _refused(
             request, _("The form could not be read; choose the file and send it again."), field=None, status=400
