@@ -52,9 +52,17 @@ def create_scratch_table(connection: Any) -> None:
         cursor.execute(f"CREATE TABLE {SCRATCH_TABLE} (LIKE registry_consensusrecord INCLUDING ALL)")
 
 
-def naive_consensus_sql(region: Region, today: datetime.date, now: datetime.datetime) -> tuple[str, list[Any]]:
-    """One ``INSERT … SELECT … GROUP BY subject … ON CONFLICT DO UPDATE`` over every subject of
-    the region, computing what ``consensus.md`` says a record holds (disputes aside: no
+def naive_consensus_sql(
+    region: Region,
+    today: datetime.date,
+    now: datetime.datetime,
+    *,
+    into: str = SCRATCH_TABLE,
+    touched_sql: str | None = None,
+) -> tuple[str, list[Any]]:
+    """One ``INSERT … SELECT … GROUP BY subject … ON CONFLICT DO UPDATE`` into ``into`` over
+    every subject of the region, or only those ``touched_sql`` selects (columns ``id_type,
+    subject_hash``), computing what ``consensus.md`` says a record holds (disputes aside: no
     subject is disputed in the generated data)."""
     severity_cases, severity_params = [], []
     for code in sorted(BLACK_REASONS):
@@ -68,9 +76,12 @@ def naive_consensus_sql(region: Region, today: datetime.date, now: datetime.date
         f"count(*) FILTER (WHERE e.reason = '{code}') AS {column}" for code, column in REASON_COLUMNS.items()
     )
     columns = ", ".join(_VALUE_COLUMNS)
+    touched_join = (
+        f"JOIN ({touched_sql}) t ON t.id_type = e.id_type AND t.subject_hash = e.subject_hash" if touched_sql else ""
+    )
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*_VALUE_COLUMNS, "updated_at"))
     statement = f"""
-        INSERT INTO {SCRATCH_TABLE} (region_id, hash_key_id, id_type, subject_hash, {columns}, updated_at)
+        INSERT INTO {into} (region_id, hash_key_id, id_type, subject_hash, {columns}, updated_at)
         SELECT a.region_id, a.hash_key_id, a.id_type, a.subject_hash,
                CASE WHEN a.black_members > 0
                          AND ((a.black_score >= %s AND a.black_members >= %s) OR a.decisive_members > 0)
@@ -92,6 +103,7 @@ def naive_consensus_sql(region: Region, today: datetime.date, now: datetime.date
                    max(e.event_date) FILTER (WHERE e.list = '{black}') AS latest_black_event_date,
                    min(e.ends_on) AS valid_until
             FROM registry_entry e
+            {touched_join}
             JOIN lenders_member m ON m.id = e.member_id
             JOIN lenders_hashkey k ON k.id = e.hash_key_id
             WHERE k.region_id = %s AND e.state = %s AND e.ends_on > %s AND NOT m.excluded_from_consensus
@@ -198,3 +210,87 @@ def batch_lookup(
         cursor.execute(statement, params)
         rows = cursor.fetchall()
         return time.perf_counter() - started, len(rows)
+
+
+# -- the import baseline ---------------------------------------------------------------------------
+
+IMPORT_STAGE = "bench_import_stage"
+# The columns of the benchmark's upload files, in their order (``registry.benchmark.imports``).
+IMPORT_COLUMNS = ("id_type", "subject_hash", "list", "reason", "event_date", "expires_on", "reference")
+
+
+def import_entries_sql() -> str:
+    """The naive merge: one ``INSERT … SELECT … ON CONFLICT (member, subject) DO UPDATE`` of
+    every staged row into the entries, computing ``ends_on`` as the services do."""
+    return f"""
+        INSERT INTO registry_entry
+            (member_id, hash_key_id, id_type, subject_hash, list, reason, event_date, expires_on, ends_on,
+             reference, state, in_dispute, created_at, updated_at, state_changed_at)
+        SELECT %(member)s, %(key)s, s.id_type, decode(s.subject_hash, 'hex'), s.list, s.reason, s.event_date,
+               s.expires_on,
+               LEAST((s.event_date + make_interval(years => CASE WHEN s.list = '{ListKind.BLACK.value}'
+                     THEN %(black_years)s ELSE %(white_years)s END))::date, s.expires_on),
+               COALESCE(s.reference, ''), '{EntryState.ACTIVE.value}', FALSE, %(now)s, %(now)s, %(now)s
+        FROM {IMPORT_STAGE} s
+        ON CONFLICT (member_id, hash_key_id, id_type, subject_hash) DO UPDATE SET
+            list = EXCLUDED.list, reason = EXCLUDED.reason, event_date = EXCLUDED.event_date,
+            expires_on = EXCLUDED.expires_on, ends_on = EXCLUDED.ends_on, reference = EXCLUDED.reference,
+            state = EXCLUDED.state, updated_at = EXCLUDED.updated_at
+    """  # noqa: S608 (constant fragments; every value is a bound parameter)
+
+
+def import_run(
+    connection: Any,
+    *,
+    path: str,
+    region: Region,
+    member_id: int,
+    hash_key_id: int,
+    today: datetime.date,
+    now: datetime.datetime,
+) -> dict[str, float]:
+    """The bare-SQL import baseline of ``quality.md`` on the file at ``path``, in one
+    transaction (committed): ``COPY`` into an unlogged staging table, one ``INSERT … ON
+    CONFLICT`` into the entries, one ``INSERT … GROUP BY … ON CONFLICT DO UPDATE`` into the
+    consensus of the touched subjects. Returns the seconds of each statement and in all."""
+    touched = f"SELECT DISTINCT id_type, decode(subject_hash, 'hex') AS subject_hash FROM {IMPORT_STAGE}"  # noqa: S608
+    consensus, consensus_params = naive_consensus_sql(
+        region, today, now, into="registry_consensusrecord", touched_sql=touched
+    )
+    entry_params = {
+        "member": member_id,
+        "key": hash_key_id,
+        "now": now,
+        "black_years": region.black_retention_years,
+        "white_years": region.white_retention_years,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {IMPORT_STAGE}")
+        cursor.execute(
+            f"CREATE UNLOGGED TABLE {IMPORT_STAGE} (id_type text, subject_hash text, list text, reason text,"
+            " event_date date, expires_on date, reference text)"
+        )
+    connection.autocommit = False
+    seconds: dict[str, float] = {}
+    try:
+        with connection.cursor() as cursor, open(path, encoding="utf-8") as file:
+            started = lap = time.perf_counter()
+            cursor.copy_expert(
+                f"COPY {IMPORT_STAGE} ({', '.join(IMPORT_COLUMNS)}) FROM STDIN WITH (FORMAT csv, HEADER)", file
+            )
+            seconds["copy"], lap = time.perf_counter() - lap, time.perf_counter()
+            cursor.execute(import_entries_sql(), entry_params)
+            seconds["entries"], lap = time.perf_counter() - lap, time.perf_counter()
+            cursor.execute(consensus, consensus_params)
+            seconds["consensus"], lap = time.perf_counter() - lap, time.perf_counter()
+            connection.commit()
+            seconds["commit"] = time.perf_counter() - lap
+            seconds["total"] = time.perf_counter() - started
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {IMPORT_STAGE}")
+    return {name: round(value, 3) for name, value in seconds.items()}

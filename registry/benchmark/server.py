@@ -30,8 +30,11 @@ class GunicornServer:
     """``with GunicornServer(database_url=…) as server:`` starts gunicorn, waits until it
     answers, and stops it (the process it started, nothing else) on the way out."""
 
-    def __init__(self, *, database_url: str, cache_url: str, workers: int = 2) -> None:
+    def __init__(
+        self, *, database_url: str, cache_url: str, workers: int = 2, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
+        self.extra_env = extra_env or {}
         self.workers = workers
         self.database_url = database_url
         self.cache_url = cache_url
@@ -50,6 +53,7 @@ class GunicornServer:
                 "CACHE_URL": self.cache_url,
                 "GUNICORN_WORKERS": str(self.workers),
                 "GUNICORN_BIND": f"{HOST}:{self.port}",
+                **self.extra_env,
             }
         )
         return env

@@ -22,11 +22,42 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ID_TYPES = frozenset(IdType.values)
 
 
+# Every row rule, by (column, code): its message, in one place for every path that checks rows
+# (the single-entry API, the portal form, the upload pipeline); ``{…}`` fields are filled with
+# the row's values.
+MESSAGES: dict[tuple[str, str], str] = {
+    ("id_type", "required"): "id_type is required (RIC, USCC or MOBILE)",
+    ("id_type", "invalid_id_type"): "id_type must be RIC, USCC or MOBILE",
+    ("subject_hash", "required"): "subject_hash is required",
+    ("subject_hash", "invalid_hash"): "subject_hash must be 64 hexadecimal characters",
+    ("action", "invalid_action"): "action must be UPSERT or WITHDRAW",
+    ("reference", "reference_too_long"): "reference is at most 64 characters",
+    ("reference", "reference_not_printable"): "reference must not contain control characters or line breaks",
+    ("list", "required"): "list is required (BLACK or WHITE)",
+    ("list", "invalid_list"): "list must be BLACK or WHITE",
+    ("reason", "required"): "reason is required",
+    ("reason", "reason_not_for_list"): "reason {reason} is not valid for list {list}; use one of {allowed}",
+    ("event_date", "required"): "event_date is required (YYYY-MM-DD)",
+    ("event_date", "invalid_date"): "event_date must be a real date written YYYY-MM-DD",
+    ("event_date", "future_date"): "event_date must not be in the future",
+    ("event_date", "past_retention"): "the retention of this event ended on {limit}",
+    ("expires_on", "invalid_date"): "expires_on must be a real date written YYYY-MM-DD",
+    ("expires_on", "expires_not_after_today"): "expires_on must be after today",
+    ("expires_on", "expires_before_event"): "expires_on must be after event_date",
+    ("expires_on", "expires_beyond_retention"): "expires_on must not be after the retention limit {limit}",
+}
+REFERENCE_MAX = 64
+
+
 @dataclass(frozen=True)
 class RowError:
     column: str
     code: str
     message: str
+
+
+def _error(column: str, code: str, **fields: str) -> RowError:
+    return RowError(column, code, MESSAGES[column, code].format(**fields))
 
 
 @dataclass(frozen=True)
@@ -98,29 +129,23 @@ class RowRules:
         errors: list[RowError] = []
         id_type = value("id_type").upper()
         if not id_type:
-            errors.append(RowError("id_type", "required", "id_type is required (RIC, USCC or MOBILE)"))
+            errors.append(_error("id_type", "required"))
         elif id_type not in _ID_TYPES:
-            errors.append(RowError("id_type", "invalid_id_type", "id_type must be RIC, USCC or MOBILE"))
+            errors.append(_error("id_type", "invalid_id_type"))
         hash_text = value("subject_hash")
         subject_hash = parse_subject_hash(hash_text)
         if not hash_text:
-            errors.append(RowError("subject_hash", "required", "subject_hash is required"))
+            errors.append(_error("subject_hash", "required"))
         elif subject_hash is None:
-            errors.append(RowError("subject_hash", "invalid_hash", "subject_hash must be 64 hexadecimal characters"))
+            errors.append(_error("subject_hash", "invalid_hash"))
         action = value("action").upper() or "UPSERT"
         if action not in ACTIONS:
-            errors.append(RowError("action", "invalid_action", "action must be UPSERT or WITHDRAW"))
+            errors.append(_error("action", "invalid_action"))
         reference = value("reference")
-        if len(reference) > 64:
-            errors.append(RowError("reference", "reference_too_long", "reference is at most 64 characters"))
+        if len(reference) > REFERENCE_MAX:
+            errors.append(_error("reference", "reference_too_long"))
         elif _CONTROL.search(reference) or not reference.isprintable():
-            errors.append(
-                RowError(
-                    "reference",
-                    "reference_not_printable",
-                    "reference must not contain control characters or line breaks",
-                )
-            )
+            errors.append(_error("reference", "reference_not_printable"))
         if action == "WITHDRAW":
             if errors:
                 return None, errors
@@ -132,57 +157,39 @@ class RowRules:
         list_kind = value("list").upper()
         reason = value("reason").upper()
         if not list_kind:
-            errors.append(RowError("list", "required", "list is required (BLACK or WHITE)"))
+            errors.append(_error("list", "required"))
         elif list_kind not in REASONS_BY_LIST:
-            errors.append(RowError("list", "invalid_list", "list must be BLACK or WHITE"))
+            errors.append(_error("list", "invalid_list"))
         if not reason:
-            errors.append(RowError("reason", "required", "reason is required"))
+            errors.append(_error("reason", "required"))
         elif list_kind in REASONS_BY_LIST and reason not in REASONS_BY_LIST[list_kind]:
             allowed = ", ".join(sorted(REASONS_BY_LIST[list_kind]))
-            errors.append(
-                RowError(
-                    "reason",
-                    "reason_not_for_list",
-                    f"reason {reason} is not valid for list {list_kind}; use one of {allowed}",
-                )
-            )
+            errors.append(_error("reason", "reason_not_for_list", reason=reason, list=list_kind, allowed=allowed))
         event_text = value("event_date")
         event_date = _parse_date(event_text)
         if not event_text:
-            errors.append(RowError("event_date", "required", "event_date is required (YYYY-MM-DD)"))
+            errors.append(_error("event_date", "required"))
         elif event_date is None:
-            errors.append(RowError("event_date", "invalid_date", "event_date must be a real date written YYYY-MM-DD"))
+            errors.append(_error("event_date", "invalid_date"))
         elif event_date > self.today:
-            errors.append(RowError("event_date", "future_date", "event_date must not be in the future"))
+            errors.append(_error("event_date", "future_date"))
         limit = None
         if event_date is not None and list_kind in REASONS_BY_LIST:
             limit = self._retention_end(list_kind, event_date)
             if limit <= self.today:
-                errors.append(
-                    RowError(
-                        "event_date", "past_retention", f"the retention of this event ended on {limit.isoformat()}"
-                    )
-                )
+                errors.append(_error("event_date", "past_retention", limit=limit.isoformat()))
         expires_text = value("expires_on")
         expires_on = None
         if expires_text:
             expires_on = _parse_date(expires_text)
             if expires_on is None:
-                errors.append(
-                    RowError("expires_on", "invalid_date", "expires_on must be a real date written YYYY-MM-DD")
-                )
+                errors.append(_error("expires_on", "invalid_date"))
             elif expires_on <= self.today:
-                errors.append(RowError("expires_on", "expires_not_after_today", "expires_on must be after today"))
+                errors.append(_error("expires_on", "expires_not_after_today"))
             elif event_date is not None and expires_on <= event_date:
-                errors.append(RowError("expires_on", "expires_before_event", "expires_on must be after event_date"))
+                errors.append(_error("expires_on", "expires_before_event"))
             elif limit is not None and expires_on > limit:
-                errors.append(
-                    RowError(
-                        "expires_on",
-                        "expires_beyond_retention",
-                        f"expires_on must not be after the retention limit {limit.isoformat()}",
-                    )
-                )
+                errors.append(_error("expires_on", "expires_beyond_retention", limit=limit.isoformat()))
         if errors:
             return None, errors
         assert limit is not None and event_date is not None

@@ -84,6 +84,22 @@ def stage_create(cursor: Any) -> None:
     cursor.execute(_STAGE_DDL[_vendor()])
 
 
+def session_tune(cursor: Any) -> None:
+    """PostgreSQL: room for the job's sorts and hashes over a million staged rows (with the
+    default 4 MB work_mem they spill to disk: the duplicate check's GROUP BY, the consensus of
+    the touched subjects), and for building the staging index. For this session only (the
+    backend's memory, not the worker's); ``session_reset`` puts the defaults back."""
+    if _vendor() == "postgresql":
+        cursor.execute("SET work_mem = '64MB'")
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+
+
+def session_reset(cursor: Any) -> None:
+    if _vendor() == "postgresql":
+        cursor.execute("RESET work_mem")
+        cursor.execute("RESET maintenance_work_mem")
+
+
 def drop_all(cursor: Any) -> None:
     for table in _TEMP_TABLES:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")

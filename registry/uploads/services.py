@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -217,6 +218,25 @@ def _send_after_commit(upload_id: int) -> None:
 # -- processing ---------------------------------------------------------------------------------
 
 
+class _Phases:
+    """The seconds each phase of a job took, in order, for the audit event and the log: what
+    ``docs/performance.md`` reads to say where an import's time goes."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + now - self._last, 3)
+        self._last = now
+
+    def split(self, name: str, part: str, seconds: float) -> None:
+        """Move ``seconds`` of the phase ``name`` into a phase of its own, ``part``."""
+        self.seconds[part] = round(seconds, 3)
+        self.seconds[name] = round(max(self.seconds.get(name, 0.0) - seconds, 0.0), 3)
+
+
 @dataclass(frozen=True)
 class ProcessOutcome:
     upload_id: int
@@ -359,9 +379,11 @@ def _run(upload: Upload) -> ProcessOutcome:
     UploadError.objects.filter(upload=upload).delete()  # a previous attempt's report
     errors = ErrorSink(upload.pk, cap=knob(UPLOAD_MAX_ERRORS))
     progress = Progress()
+    phases = _Phases()
     try:
         with connection.cursor() as cursor:
             imports_sql.stage_create(cursor)
+            imports_sql.session_tune(cursor)
             try:
                 with default_storage.open(upload.file_path, "rb") as raw:
                     validated = validate_stream(
@@ -375,6 +397,8 @@ def _run(upload: Upload) -> ProcessOutcome:
                         progress=progress,
                         report=lambda p: _report_progress(upload.pk, p),
                     )
+                phases.lap("parse_validate")
+                phases.split("parse_validate", "stage_copy", progress.stage_seconds)
                 invalid = validated.invalid + check_whole_file(
                     cursor,
                     upload_id=upload.pk,
@@ -383,9 +407,10 @@ def _run(upload: Upload) -> ProcessOutcome:
                     today=today,
                     errors=errors,
                 )
+                phases.lap("whole_file_checks")
                 if invalid and upload.error_policy == ErrorPolicy.REJECT_FILE:
                     return _reject_rows(upload, region, validated, invalid, errors)
-                return _apply(upload, region, today, cursor, validated, invalid, errors)
+                return _apply(upload, region, today, cursor, validated, invalid, errors, phases)
             finally:
                 _drop_temporary_tables(cursor)
     except FileRefused as refused:
@@ -398,6 +423,7 @@ def _run(upload: Upload) -> ProcessOutcome:
 def _drop_temporary_tables(cursor: Any) -> None:
     try:
         imports_sql.drop_all(cursor)
+        imports_sql.session_reset(cursor)
     except (DatabaseError, InterfaceError):  # the connection broke; its temporary tables went with it
         logger.warning("could not drop the staging tables", exc_info=True)
 
@@ -500,6 +526,7 @@ def _apply(
     validated: Validated,
     invalid: int,
     errors: ErrorSink,
+    phases: _Phases,
 ) -> ProcessOutcome:
     now = timezone.now()
     Upload.objects.filter(pk=upload.pk).update(
@@ -521,6 +548,7 @@ def _apply(
             cursor, member_id=upload.member_id, hash_key_id=upload.hash_key_id, snapshot=snapshot
         )
         would_withdraw = gone + counts[imports_sql.WITHDRAWN]
+        phases.lap("classify")
         if (
             snapshot
             and upload.confirmed_at is None
@@ -551,6 +579,7 @@ def _apply(
         snapshot_withdrawn = imports_sql.apply_changes(
             cursor, member_id=upload.member_id, hash_key_id=upload.hash_key_id, now=timezone.now()
         )
+        phases.lap("merge")
         subjects_sql, params = imports_sql.touched_subjects(hash_key_id=upload.hash_key_id)
         consensus = consensus_recompute_query(
             region=region,
@@ -560,6 +589,7 @@ def _apply(
             cause_ref=f"upload:{upload.pk}",
             today=today,
         )
+        phases.lap("consensus")
         result: dict[str, Any] = {
             "created": counts[imports_sql.CREATED],
             "updated": counts[imports_sql.UPDATED],
@@ -592,8 +622,11 @@ def _apply(
                 "mode": upload.mode,
                 "subjects_recomputed": consensus.subjects,
                 "consensus_changed": consensus.changed,
+                "phase_seconds": phases.seconds,
             },
         )
+    phases.lap("commit")
+    logger.info("upload %s applied; seconds by phase: %s", upload.pk, phases.seconds)
     return ProcessOutcome(upload.pk, UploadState.SUCCEEDED)
 
 

@@ -5,6 +5,7 @@ staging table (``COPY`` on PostgreSQL, ``executemany`` on SQLite) and row errors
 from __future__ import annotations
 
 import datetime
+import time
 from typing import Any
 
 from django.db import connection
@@ -37,6 +38,8 @@ class StageWriter:
         self._copy_lines: list[str] = []
         self._rows: list[tuple[Any, ...]] = []
         self.staged = 0
+        # Time spent loading the staging table (a phase of the upload's timings).
+        self.seconds = 0.0
 
     def __len__(self) -> int:
         return len(self._copy_lines) + len(self._rows)
@@ -84,6 +87,7 @@ class StageWriter:
             self._rows.append((line, id_type, subject_hash, action, None, None, None, None, None, None, False))
 
     def flush(self) -> None:
+        started = time.monotonic()
         if self._copy_lines:
             imports_sql.stage_copy(self._cursor, self._copy_lines)
             self.staged += len(self._copy_lines)
@@ -92,6 +96,7 @@ class StageWriter:
             imports_sql.stage_insert(self._cursor, self._rows)
             self.staged += len(self._rows)
             self._rows = []
+        self.seconds += time.monotonic() - started
 
 
 def short_value(value: str | None) -> str:

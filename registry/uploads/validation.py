@@ -34,6 +34,8 @@ class Progress:
     raw_bytes: int = 0
     gzipped: bool = False
     encoding: str = ""
+    # Seconds spent loading the staging table, part of the time spent reading.
+    stage_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ def _validate_rows(
     report(progress)
     if rows == 0:
         raise FileRefused("no_rows", "The file has a header but no data rows.", line=None)
+    progress.stage_seconds = stage.seconds
     return Validated(rows_total=rows, invalid=invalid, gzipped=progress.gzipped, encoding=lines.encoding)
 
 

@@ -11,12 +11,13 @@ from io import StringIO
 from typing import Any
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from registry.benchmark import database
+from registry.benchmark import database, imports
 
 # One database per test process: runs on the same server at the same time do not meet.
 BENCH_DATABASE = f"registry_bench_test_{os.getpid()}"
@@ -84,6 +85,50 @@ def test_lookups_report_http_and_bare_sql_figures_with_their_ratios(postgres_onl
         "batch_10000_ratio",
         "batch_10000_ms",
     }
+
+
+def test_import_sends_the_files_through_the_api_and_a_worker_next_to_the_bare_sql_baseline(postgres_only):
+    try:
+        redis.Redis.from_url(imports.BROKER_URL).ping()
+    except redis.ConnectionError:
+        pytest.skip("needs Redis at 127.0.0.1:6379 (the worker's broker)")
+    result = run_benchmark("import", *TINY, "--rows", "300", "--snapshot-baseline")
+    assert result["benchmark"] == "import"
+    assert result["file"]["delta_rows"] == 300
+    assert result["file"]["delta_changing_existing"] + result["file"]["delta_new"] == 300
+    (delta,) = result["delta"]["runs"]
+    # The upload went all the way: every row applied, half changing the member's entries.
+    assert delta["state"] == "SUCCEEDED" and delta["invalid"] == 0
+    assert (delta["rows"], delta["created"], delta["updated"]) == (
+        300,
+        result["file"]["delta_new"],
+        result["file"]["delta_changing_existing"],
+    )
+    assert delta["subjects_recomputed"] == 300 and delta["consensus_changed"] > 0
+    assert set(delta["phases_seconds"]) >= {
+        "receive",
+        "queue_wait",
+        "parse_validate",
+        "stage_copy",
+        "whole_file_checks",
+        "classify",
+        "merge",
+        "consensus",
+        "finish_commit_notice",
+    }
+    assert_positive(delta["worker_peak_rss_mb"])
+    assert_positive(result["delta"]["median_rows_per_second"])
+    # The snapshot after it: the member's whole list, about 2% changed, nothing withdrawn.
+    (snapshot,) = result["snapshot"]["runs"]
+    assert snapshot["state"] == "SUCCEEDED" and snapshot["rows"] == result["file"]["snapshot_rows"]
+    assert snapshot["withdrawn"] == 0 and snapshot["created"] == 0
+    assert snapshot["updated"] + snapshot["unchanged"] == snapshot["rows"] and snapshot["unchanged"] > 0
+    for figure in ("delta_bare_sql", "snapshot_bare_sql"):
+        assert set(result[figure]["runs"][0]) == {"copy", "entries", "consensus", "commit", "total"}
+        assert_positive(result[figure]["median_seconds"])
+    for value in result["ratios"].values():
+        assert_positive(value)
+    assert set(result["targets"]) == {"import_ratio", "import_seconds", "worker_peak_mb", "snapshot_seconds"}
 
 
 def test_a_database_not_made_by_the_benchmark_is_refused(postgres_only):

@@ -1,4 +1,4 @@
-"""``manage.py benchmark lookups|consensus``: the performance figures of ``quality.md`` as JSON.
+"""``manage.py benchmark import|lookups|consensus``: the performance figures of ``quality.md`` as JSON.
 
 The command works in a PostgreSQL database of its own (``--database``, ``registry_bench`` by
 default) on the server ``DATABASE_URL`` names, never in the project's database: it creates
@@ -27,10 +27,10 @@ from django.utils import timezone
 
 from core.commands import JsonCommand
 from core.errors import InvalidInput
-from registry.benchmark import database, scenarios, stats
+from registry.benchmark import database, imports, scenarios, stats
 from registry.benchmark.generate import SEED, load_or_generate, max_entries
 
-MODES = ("lookups", "consensus")
+MODES = ("import", "lookups", "consensus")
 DEFAULT_DATABASE = "registry_bench"
 DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/9"
 _RANGES: dict[str, tuple[float, float]] = {
@@ -40,11 +40,12 @@ _RANGES: dict[str, tuple[float, float]] = {
     "repeat": (1, 20),
     "duration": (1, 600),
     "clients": (1, 64),
+    "rows": (2, 5_000_000),
 }
 
 
 class Command(JsonCommand):
-    help = "Measure lookups or the consensus recompute against their bare-SQL ceilings (quality.md)."
+    help = "Measure imports, lookups or the consensus recompute against their bare-SQL ceilings (quality.md)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("mode", choices=MODES, help="what to measure")
@@ -54,6 +55,15 @@ class Command(JsonCommand):
         parser.add_argument("--repeat", type=int, default=3, help="runs of each measured operation (medians)")
         parser.add_argument("--duration", type=float, default=20, help="seconds of each lookup load phase")
         parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+        parser.add_argument("--rows", type=int, default=1_000_000, help="import: rows of the delta file")
+        parser.add_argument(
+            "--no-snapshot", action="store_true", help="import: skip the nightly snapshot after the delta"
+        )
+        parser.add_argument(
+            "--snapshot-baseline",
+            action="store_true",
+            help="import: also run the bare statements on the snapshot file (slow: they rewrite every row)",
+        )
         parser.add_argument(
             "--policy-change",
             action="store_true",
@@ -113,10 +123,12 @@ class Command(JsonCommand):
         env.update({"DATABASE_URL": server.url(name), "DEBUG": "false"})
         env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         argv = [sys.executable, str(settings.BASE_DIR / "manage.py"), "benchmark", options["mode"], "--inside"]
-        for flag in ("members", "entries", "subjects", "repeat", "duration", "clients", "database", "cache_url"):
+        flags = ("members", "entries", "subjects", "repeat", "duration", "clients", "rows", "database", "cache_url")
+        for flag in flags:
             argv += ["--" + flag.replace("_", "-"), str(options[flag])]
-        if options["policy_change"]:
-            argv.append("--policy-change")
+        for switch in ("policy_change", "no_snapshot", "snapshot_baseline"):
+            if options[switch]:
+                argv.append("--" + switch.replace("_", "-"))
         child = subprocess.run(argv, env=env, stdout=subprocess.PIPE, cwd=settings.BASE_DIR, check=False)  # noqa: S603
         lines = child.stdout.decode(errors="replace").strip().splitlines()
         if child.returncode != 0:
@@ -155,7 +167,18 @@ class Command(JsonCommand):
             policy_change=options["policy_change"],
         )
         try:
-            if options["mode"] == "lookups":
+            if options["mode"] == "import":
+                import_options = imports.ImportOptions(
+                    rows=options["rows"],
+                    repeat=options["repeat"],
+                    cache_url=options["cache_url"],
+                    snapshot=not options["no_snapshot"],
+                    snapshot_baseline=options["snapshot_baseline"] and not options["no_snapshot"],
+                )
+                server = database.Server.from_settings(connection.settings_dict)
+                figures = imports.run_import(dataset, import_options, server, progress)
+                figures["conditions"] = imports.environment_note()
+            elif options["mode"] == "lookups":
                 figures = scenarios.run_lookups(dataset, run_options, progress)
             else:
                 figures = scenarios.run_consensus(dataset, run_options, progress)
@@ -182,6 +205,7 @@ class Command(JsonCommand):
                 "repeat": run_options.repeat,
                 "duration_seconds": run_options.duration,
                 "clients": run_options.clients,
+                "rows": options["rows"],
             },
             **figures,
         }

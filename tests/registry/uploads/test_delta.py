@@ -5,6 +5,9 @@ recomputation)."""
 
 from __future__ import annotations
 
+import pytest
+from django.db import connection
+
 from core.models import AuditEvent
 from registry.choices import ConsensusCause, EntryState, UploadState
 from registry.models import ConsensusHistory, Entry
@@ -108,3 +111,28 @@ def test_sending_the_same_file_again_applies_nothing_twice(send, member):
     assert again.json()["id"] == first.json()["id"]
     assert Entry.objects.filter(member=member).count() == 1
     assert len(history_of(member.region, subject("once"))) == 1
+
+
+def test_the_apply_event_says_how_long_each_phase_took(send, member):
+    upload = send(csv_bytes([row("phase-1"), row("phase-2", "WHITE", "GOOD_REPAYMENT")])).upload
+
+    assert upload.state == UploadState.SUCCEEDED
+    phases = AuditEvent.objects.get(action="upload.apply", object_id=str(upload.pk)).details["phase_seconds"]
+    # (PostgreSQL's jsonb keeps keys in its own order.)
+    assert set(phases) == {"parse_validate", "stage_copy", "whole_file_checks", "classify", "merge", "consensus"}
+    assert all(isinstance(seconds, float | int) and seconds >= 0 for seconds in phases.values())
+
+
+def test_the_job_leaves_its_connection_with_the_default_memory_settings(send, member):
+    if connection.vendor != "postgresql":
+        pytest.skip("the job tunes its PostgreSQL session only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        before = cursor.fetchone()[0]
+
+    upload = send(csv_bytes([row("tuned")])).upload
+
+    assert upload.state == UploadState.SUCCEEDED
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] == before
