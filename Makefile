@@ -39,6 +39,8 @@ run: demo
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r .
+	$(PY) -m tests.security.audit_dependencies
 
 typecheck: install-dev
 	$(VENV)/bin/mypy .

@@ -7,6 +7,7 @@ Every variable is listed, with its default, in the README.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -38,7 +39,7 @@ if PRODUCTION:
             + ". See the README, section Configuration."
         )
 
-_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
+_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105  # nosec B105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET)
 # The secret that encrypts the regions' hash keys at rest (lenders/key_encryption.py).
 KEY_ENCRYPTION_SECRET = env.str("KEY_ENCRYPTION_SECRET", default="dev-only-key-encryption-secret-not-for-production")
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.request_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -146,6 +148,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# Guessing API keys: after this many malformed or unknown keys from one address within the
+# window (seconds), that address gets 429 with Retry-After (lenders/api/authentication.py).
+API_KEY_FAILURE_LIMIT = env.int("API_KEY_FAILURE_LIMIT", default=20)
+API_KEY_FAILURE_WINDOW = env.int("API_KEY_FAILURE_WINDOW", default=300)
 
 # Language and time: Simplified Chinese first, English selectable; dates in Asia/Shanghai.
 LANGUAGE_CODE = "zh-hans"
@@ -193,15 +199,31 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Workers log through LOGGING below (JSON lines with the request id), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "verify-audit-chain": {"task": "core.tasks.verify_audit_chain", "schedule": 6 * 3600.0},
     # Entries whose retention ends today stop counting at midnight (Asia/Shanghai).
     "expire-entries": {"task": "registry.tasks.expire_entries", "schedule": crontab(hour=0, minute=5)},
     "watch-uploads": {"task": "registry.tasks.watch_uploads", "schedule": 60.0},
+    # Dispute items lapse the day after their deadline day, reminders go out days before it.
+    "enforce-dispute-deadlines": {
+        "task": "registry.tasks.enforce_dispute_deadlines",
+        "schedule": crontab(hour=0, minute=10),
+    },
+    # After the expiry run: withdrawn/expired entries past the grace period, old lookup records.
+    "purge-data": {"task": "registry.tasks.purge_data", "schedule": crontab(hour=1, minute=30)},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="registry@localhost")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -234,6 +256,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["core.schema.drop_slashed_twins"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.add_error_responses"],
     # Several serializers have a field named "status" with different choices; name the member's.
     "ENUM_NAME_OVERRIDES": {
         "MemberStatusEnum": "lenders.choices.MemberStatus",
@@ -247,6 +270,8 @@ TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Links out of the portal carry no path (it can hold a subject hash); CSP: core/security.py.
+SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 if PRODUCTION:
@@ -258,15 +283,31 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# /metrics (core/metrics.py): off unless a bearer token or allowed addresses are set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {_network!r} is not an address or network.")
+if PRODUCTION and METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters long.")
+
+# Logs: one JSON object per line in production (core/logging.py), readable text elsewhere.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.logging.JsonFormatter"},
     },
     "filters": {"request_id": {"()": "core.request_context.RequestIdLogFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {

@@ -18,11 +18,11 @@ from lenders.services.api_keys import api_key_create
 from lenders.services.members import member_create
 from lenders.services.regions import region_create
 from lenders.services.staff import staff_create
-from registry.demo import SHOWCASE, load_demo_entries, load_demo_uploads
+from registry.demo import SHOWCASE, load_demo_disputes, load_demo_entries, load_demo_uploads
 
 REGION_CODE = "DEMO"
 REGION_NAME = "深圳市小额贷款行业登记处（演示）"
-PASSWORD = "demo-password-2026"  # noqa: S105 (the documented demo sign-in)
+PASSWORD = "demo-password-2026"  # noqa: S105 (the documented demo sign-in)  # nosec B105
 MEMBERS = [
     ("深圳前海示范小额贷款有限公司", "91440300MA5DEMO01X"),
     ("南山普惠小额贷款股份有限公司", "91440300MA5DEMO02X"),
@@ -80,6 +80,7 @@ class Command(JsonCommand):
         return {
             "entries": load_demo_entries(region=region, members=members),
             "uploads": load_demo_uploads(region=region, members=members),
+            "disputes": load_demo_disputes(region=region, members=members),
         }
 
     def _region(self) -> Region:
