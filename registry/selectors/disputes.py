@@ -220,6 +220,17 @@ class MemberDisputeStatistics:
     # Days from filing to the answer, the median over the answered items (None: none answered).
     median_answer_days: float | None
 
+    @property
+    def closed(self) -> int:
+        """Items answered, lapsed or decided: no longer waiting for the member."""
+        return self.received - self.open
+
+    @property
+    def lapse_rate(self) -> float | None:
+        """The share of the member's closed items that lapsed unanswered, in percent (None:
+        no item closed yet): a member that lets disputes lapse may deserve a lower weight."""
+        return round(100 * self.lapsed / self.closed, 1) if self.closed else None
+
 
 def dispute_statistics(region: Region) -> list[MemberDisputeStatistics]:
     """Per member of the region: items received and how they ended (``disputes.md``), for the

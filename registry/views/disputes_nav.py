@@ -12,7 +12,7 @@ from lenders.permissions import Perm
 from lenders.views.dashboard import DashboardSection, dashboard_register
 from lenders.views.navigation import NavItem, nav_register
 from registry.selectors.dispute_pages import member_waiting_items, operator_near_deadline
-from registry.selectors.disputes import unread_notifications_count
+from registry.selectors.disputes import dispute_statistics, unread_notifications_count
 
 
 def _unread(actor: Actor) -> int:
@@ -30,7 +30,13 @@ def _operator_near_deadline(actor: Actor) -> dict[str, Any] | None:
     """The operator's open items near their deadline and the disputes awaiting arbitration."""
     if actor.member is not None or not actor.can(Perm.DISPUTE_READ_ALL):
         return None
-    return {"near": operator_near_deadline(actor)}
+    assert actor.region is not None
+    # Members that received disputes, the highest lapse rate first (issue: lapse rate per member).
+    lapse = sorted(
+        (row for row in dispute_statistics(actor.region) if row.lapse_rate is not None),
+        key=lambda row: (-(row.lapse_rate or 0), row.member.name),
+    )
+    return {"near": operator_near_deadline(actor), "lapse": lapse}
 
 
 nav_register(

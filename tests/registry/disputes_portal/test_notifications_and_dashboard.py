@@ -135,3 +135,28 @@ def test_the_operator_lifts_a_relisting_block_on_the_subject_page(
     assert "No relisting block is in force on this subject." in after
     relisted = submit(member, listed).entry  # listed again at once
     assert relisted is not None and relisted.state == "ACTIVE"
+
+
+def test_the_operator_dashboard_shows_each_members_lapse_rate(region, member, other_member, filer, client_of, operator):
+    import datetime
+
+    from registry.services.disputes import dispute_deadlines_enforce
+    from tests.registry.helpers import local_today
+
+    late, answered = listed_subjects([member, other_member], 2, prefix="lapse")
+    # Filed long enough ago that both items of ``late`` are past their deadline day.
+    file_dispute(filer, late, today=local_today() - datetime.timedelta(days=region.response_days + 2))
+    on_time = file_dispute(filer, answered)
+    answer_item(on_time, member, "CONFIRM")
+    dispute_deadlines_enforce(as_of=local_today())
+
+    html = client_of(operator, Role.OPERATOR_ADMIN).get("/").content.decode()
+
+    table = html.split("data-lapse-rates", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(
+        r'<tr data-member="(\d+)">\s*<th scope="row">[^<]*</th>\s*<td>(\d+)</td>\s*<td>(\d+)</td>\s*<td[^>]*>([\d.]+)%',
+        table,
+    )
+    # member: one lapsed, one confirmed (50%); other_member: its one closed item lapsed (100%),
+    # its item of the answered dispute is still open and not counted.
+    assert rows == [(str(other_member.pk), "1", "1", "100.0"), (str(member.pk), "2", "1", "50.0")]
