@@ -72,6 +72,14 @@ def member_activity_per_day(
     )
 
 
+def member_lookups_this_month(*, member: Member, today: datetime.date | None = None) -> int:
+    """The member's lookups since the first of this month in Asia/Shanghai (one query): the
+    figure a member checks against its lookup quota and its consent records."""
+    first = (today or timezone.localdate()).replace(day=1)
+    start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    return LookupRecord.objects.filter(member=member, created_at__gte=start).count()
+
+
 def member_entries_by_list_and_reason(*, member: Member) -> dict[str, dict[str, int]]:
     """The member's active entries: {list: {reason: count}}, every reason of each list present
     (one query)."""

@@ -20,6 +20,7 @@ from registry.selectors.dashboard import (
     WINDOW_DAYS,
     member_activity_per_day,
     member_entries_by_list_and_reason,
+    member_lookups_this_month,
     region_member_activity,
     region_status_mix_per_day,
     region_subjects_by_status,
@@ -41,6 +42,7 @@ def _member_activity(actor: Actor) -> dict[str, Any] | None:
     rows = list(zip(daily.days, daily.series["uploads"], daily.series["lookups"], strict=True))
     return {
         "days": WINDOW_DAYS,
+        "lookups_this_month": member_lookups_this_month(member=member),
         "totals": daily.totals,
         "active_rows": [row for row in rows if row[1] or row[2]],
         "reasons": reasons,

@@ -15,6 +15,7 @@ from registry.models import ConsensusHistory
 from registry.selectors.dashboard import (
     member_activity_per_day,
     member_entries_by_list_and_reason,
+    member_lookups_this_month,
     region_member_activity,
     region_status_mix_per_day,
     region_subjects_by_status,
@@ -45,6 +46,27 @@ def test_the_member_selectors_count_by_day_list_and_reason(member, other_member)
     assert entries["BLACK"]["FRAUD"] == 2 and entries["BLACK"]["SEVERE_OVERDUE"] == 3
     assert set(entries["WHITE"].values()) == {0}
     assert member_entries_by_list_and_reason(member=other_member)["WHITE"]["GOOD_REPAYMENT"] == 3
+
+
+def test_lookups_this_month_count_from_the_first_of_the_local_month(member, other_member):
+    from registry.models import LookupRecord
+
+    _activity(member, other_member, 3)
+    today = timezone.localdate()
+    first = timezone.make_aware(datetime.datetime.combine(today.replace(day=1), datetime.time.min))
+    # One record moved to the last second of the previous month no longer counts.
+    moved = LookupRecord.objects.filter(member=member).order_by("created_at").first()
+    assert moved is not None
+    LookupRecord.objects.filter(pk=moved.pk).update(created_at=first - datetime.timedelta(seconds=1))
+    assert member_lookups_this_month(member=member) == 2
+    assert member_lookups_this_month(member=other_member) == 0
+
+
+def test_the_member_dashboard_shows_its_lookups_this_month(client, member, other_member, user_with):
+    _activity(member, other_member, 4)
+    _queries, html = _dashboard_queries(client, user_with(member, "ANALYST"))
+    stat = html.split("data-lookups-this-month>", 1)[1].split("</li>", 1)[0]
+    assert '<span class="stat-value">4</span>' in stat and "lookups this month" in stat
 
 
 def test_the_region_selectors_count_statuses_and_each_members_activity(region, member, other_member):
