@@ -380,7 +380,7 @@ def dispute_filed_list(request: PortalRequest) -> HttpResponse:
     page, query_string = page_of(request, filed_dispute_list(disputes, cleaned))
     return render(
         request,
-        "registry/member/disputes/filed.html",
+        "registry/member/disputes/list.html",
         {
             "filters": filters,
             "page": page,

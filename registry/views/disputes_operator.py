@@ -45,13 +45,14 @@ def operator_dispute_list_view(request: PortalRequest) -> HttpResponse:
     page, query_string = page_of(request, disputes)
     return render(
         request,
-        "registry/operator/disputes/list.html",
+        "registry/member/disputes/list.html",
         {
             "filters": filters,
             "page": page,
             "query_string": query_string,
             "can_file": may_write_disputes(actor),
             "tab": "all",
+            "region_view": True,
             "today": timezone.localdate(),
         },
     )
